@@ -1,0 +1,1 @@
+//! Per-layer analysis. (being written)

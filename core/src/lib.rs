@@ -1,0 +1,33 @@
+//! `customs-core`: the pure analysis library of the Customs image scanner.
+//!
+//! Everything an image *contains* is hostile input, so every parser of image content
+//! lives here, in a crate with no I/O, no clock, no threads and no network. The host
+//! runs it inside a wasmtime sandbox (as a WASI component, see `wit/world.wit`) or,
+//! for tests and benchmarks, links it natively. Both paths exchange the same JSON
+//! documents, so both produce byte-identical reports.
+//!
+//! Flow: the host streams each layer's tar entries into a [`layer::LayerAnalyzer`]
+//! (metadata of every entry, content only of the files [`layer::Interest`] asks for),
+//! which yields [`model::LayerFacts`]; [`merge::merge`] applies the layers in order and
+//! produces the [`model::Report`]; [`report`] renders it.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod layer;
+pub mod merge;
+pub mod model;
+pub mod os;
+pub mod path;
+pub mod pkgdb;
+pub mod purl;
+pub mod report;
+pub mod version;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+pub use error::CoreError;
+
+/// Version of the analyzer set. Part of the layer-facts cache key: bump it whenever
+/// a change to any analyzer can change [`model::LayerFacts`] for the same layer.
+pub const ANALYZER_VERSION: u32 = 1;
