@@ -12,6 +12,7 @@
 //! produces the [`model::Report`]; [`report`] renders it.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod error;
 pub mod layer;
 pub mod merge;

@@ -1,10 +1,4 @@
-//! `customs`: the command-line host of the Customs scanner.
-mod cli;
-mod engine;
-mod image;
-mod progress;
-mod scan;
-
+//! `customs`: the command-line entry point.
 fn main() -> std::process::ExitCode {
-    cli::run()
+    customs::cli::run()
 }

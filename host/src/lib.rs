@@ -1,0 +1,10 @@
+//! The Customs host: acquires images, verifies them, runs the analysis core (inside
+//! wasmtime by default, or linked natively), and writes reports.
+//!
+//! The binary (`src/main.rs`) is a thin wrapper over [`cli::run`]; the benchmark and
+//! the integration tests use this library directly.
+pub mod cli;
+pub mod engine;
+pub mod image;
+pub mod progress;
+pub mod scan;
