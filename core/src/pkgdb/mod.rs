@@ -85,7 +85,7 @@ pub fn parse(format: DbFormat, path: &str, content: &[u8]) -> Result<PackageDbFa
         DbFormat::DpkgStatus => dpkg::parse_status(path, content)?,
         DbFormat::DpkgStatusD => dpkg::parse_status_d(path, content)?,
         DbFormat::ApkInstalled => apk::parse_installed(path, content)?,
-        DbFormat::RpmSqlite => rpm::parse_sqlite(path, content)?,
+        DbFormat::RpmSqlite => rpm::parse_sqlite(path, content, None)?,
         DbFormat::RpmBdb => rpm::parse_bdb(path, content)?,
         DbFormat::RpmNdb => rpm::parse_ndb(path, content)?,
         DbFormat::RpmManifest => rpm::parse_manifest(path, content)?,
@@ -95,4 +95,16 @@ pub fn parse(format: DbFormat, path: &str, content: &[u8]) -> Result<PackageDbFa
     }
     packages.sort();
     Ok(PackageDbFacts { format: format.name().to_string(), packages })
+}
+
+/// Parses an rpm SQLite database together with its write-ahead log, when the layer
+/// has one: rpm ≥ 4.16 keeps the database in WAL mode, and committed transactions may
+/// still live only in `rpmdb.sqlite-wal`.
+pub fn parse_rpm_sqlite(path: &str, content: &[u8], wal: Option<&[u8]>) -> Result<PackageDbFacts, CoreError> {
+    let mut packages = rpm::parse_sqlite(path, content, wal)?;
+    for p in &mut packages {
+        p.ecosystem = Some(Ecosystem::Rpm);
+    }
+    packages.sort();
+    Ok(PackageDbFacts { format: DbFormat::RpmSqlite.name().to_string(), packages })
 }
