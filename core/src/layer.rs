@@ -108,7 +108,7 @@ impl LayerAnalyzer {
         }
         let name = path::file_name(&normalized);
         if name == OPAQUE_MARKER {
-            push_unique(&mut self.facts.opaque_dirs, path::parent(&normalized).to_string());
+            self.facts.opaque_dirs.push(path::parent(&normalized).to_string());
             return;
         }
         if name.starts_with(AUFS_META_PREFIX) {
@@ -120,7 +120,7 @@ impl LayerAnalyzer {
             }
             let parent = path::parent(&normalized);
             let target = if parent.is_empty() { hidden.to_string() } else { format!("{parent}/{hidden}") };
-            push_unique(&mut self.facts.whiteouts, target);
+            self.facts.whiteouts.push(target);
             return;
         }
         self.facts.files.insert(
@@ -172,15 +172,13 @@ impl LayerAnalyzer {
             let db = pkgdb::parse_rpm_sqlite(path, content, wal)?;
             self.facts.package_dbs.insert(path.clone(), db);
         }
+        // De-duplicated here, once, rather than on every push: a per-push search
+        // would make a layer of n whiteout entries cost n² comparisons.
         self.facts.whiteouts.sort();
+        self.facts.whiteouts.dedup();
         self.facts.opaque_dirs.sort();
+        self.facts.opaque_dirs.dedup();
         Ok(self.facts)
-    }
-}
-
-fn push_unique(list: &mut Vec<String>, item: String) {
-    if !list.contains(&item) {
-        list.push(item);
     }
 }
 
@@ -225,6 +223,23 @@ mod tests {
         assert_eq!(facts.whiteouts, vec!["etc/passwd".to_string(), "top".to_string()]);
         assert_eq!(facts.opaque_dirs, vec!["opt/app".to_string()]);
         assert_eq!(facts.files.keys().collect::<Vec<_>>(), vec!["etc/hosts"]);
+    }
+
+    #[test]
+    fn many_whiteouts_are_deduplicated_in_linear_time() {
+        // 100 000 distinct whiteouts, each twice: quadratic de-duplication would take
+        // minutes here; sorting takes milliseconds.
+        let n = 100_000;
+        let mut a = LayerAnalyzer::new("sha256:x");
+        for _ in 0..2 {
+            let entries: Vec<EntryMeta> =
+                (0..n).map(|i| file(&format!("d/.wh.f{i}"))).chain([file("o/.wh..wh..opq")]).collect();
+            a.add_entries(&entries).unwrap();
+        }
+        let facts = a.finish().unwrap();
+        assert_eq!(facts.whiteouts.len(), n);
+        assert!(facts.whiteouts.is_sorted());
+        assert_eq!(facts.opaque_dirs, vec!["o".to_string()]);
     }
 
     #[test]

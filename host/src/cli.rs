@@ -1,4 +1,182 @@
-//! Command line. (being written)
-pub fn run() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The command line: argument parsing, output files and exit codes.
+//!
+//! Exit codes (documented in the README): 0 = scan completed, 1 = reserved for the
+//! findings gate (`--fail-on-findings`), 2 = usage or input error (unreadable image,
+//! bad digest, corrupt package database, sandbox limits hit …).
+use crate::{
+    engine::{EngineKind, Limits},
+    image::Platform,
+    progress::{Progress, ProgressMode},
+    scan::{self, ScanOptions},
+};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::{path::PathBuf, process::ExitCode};
+
+/// Exit code for usage and input errors.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "customs", version, about = "Inspect container images before they ship", propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan a container image.
+    #[command(visible_alias = "container")]
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Human-readable tables.
+    Table,
+    /// The stable JSON report (docs/report-schema.md).
+    Json,
+}
+
+impl Format {
+    fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProgressArg {
+    /// A bar on a terminal, plain lines otherwise.
+    Auto,
+    Bar,
+    Lines,
+    None,
+}
+
+#[derive(Debug, clap::Args)]
+struct ScanArgs {
+    /// The image: a `docker save` archive, an OCI archive, or an OCI layout directory,
+    /// optionally followed by `:NAME[:TAG]` or `@sha256:…` to pick one image of several.
+    #[arg(long, value_name = "IMAGE")]
+    image: String,
+
+    /// Platform to pick from a multi-platform index, `os/arch[/variant]`
+    /// (default: this machine's platform).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Option<Platform>,
+
+    /// Scanners to run, comma-separated (vuln,secret,malware,baseline,license), or `none`
+    /// for the package inventory only.
+    #[arg(long, value_name = "LIST", default_value = "none")]
+    scanners: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Where the analysis core runs: `wasm` (sandboxed, default) or `native`.
+    #[arg(long, value_enum, default_value_t = EngineKind::Wasm)]
+    engine: EngineKind,
+
+    /// Memory cap of the sandboxed core, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    core_memory_limit: usize,
+
+    /// Time limit of each call into the sandboxed core, in seconds (fractions allowed).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    core_timeout: f64,
+
+    /// Layers analyzed at once (0 = one per CPU core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    parallel: usize,
+
+    /// Progress display on stderr.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    progress: ProgressArg,
+
+    /// Print nothing but the report and errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+/// Runs the CLI and maps errors to exit codes.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // One line: the chain joined, so the user sees what failed and where.
+            let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+            eprintln!("customs: error: {}", chain.join(": "));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run_scan(args: ScanArgs) -> Result<ExitCode> {
+    if !(args.core_timeout.is_finite() && args.core_timeout > 0.0) {
+        anyhow::bail!("--core-timeout must be a positive number of seconds");
+    }
+    if args.core_memory_limit == 0 {
+        anyhow::bail!("--core-memory-limit must be at least 1 MiB");
+    }
+    let scanners = scan::parse_scanners(&args.scanners)?;
+    let options = ScanOptions {
+        image: args.image.clone(),
+        platform: args.platform.clone(),
+        engine: args.engine,
+        limits: Limits {
+            memory_bytes: args.core_memory_limit.saturating_mul(1 << 20),
+            call_timeout_ms: (args.core_timeout * 1000.0).ceil() as u64,
+        },
+        scanners,
+        threads: args.parallel,
+    };
+    let mode = match (args.quiet, args.progress) {
+        (true, _) | (_, ProgressArg::None) => ProgressMode::Quiet,
+        (_, ProgressArg::Auto) => ProgressMode::auto(),
+        (_, ProgressArg::Bar) => ProgressMode::Bar,
+        (_, ProgressArg::Lines) => ProgressMode::Lines,
+    };
+    let progress = Progress::new(mode);
+    let output = scan::scan(&options, &progress)?;
+    let rendered = output.render(args.format.as_str())?;
+    match &args.output {
+        Some(path) => {
+            write_atomically(path, rendered.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+            progress.message(&format!("report written to {}", path.display()));
+        }
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(rendered.as_bytes()).context("writing the report to standard output")?;
+            stdout.flush().context("writing the report to standard output")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, so a
+/// reader (a later CI step) never sees a half-written report.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

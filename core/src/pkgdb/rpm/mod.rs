@@ -135,7 +135,7 @@ fn header_to_package(blob: &[u8]) -> Result<Package, String> {
         vendor: non_empty(h.string(TAG_VENDOR)?),
         licenses: non_empty(h.string(TAG_LICENSE)?).into_iter().collect(),
         digest,
-        files: files(&h)?,
+        files: files(&h, blob.len())?,
     })
 }
 
@@ -179,8 +179,18 @@ pub fn split_source_rpm(file: &str) -> Option<(String, String)> {
     Some((name.to_string(), format!("{version}-{release}")))
 }
 
+/// How many bytes of joined paths a header may expand to, per byte of header. Each
+/// file costs a real header far more than this ratio allows (its basename, index,
+/// digest, size, mode, owner… entries), but DIRNAMES × BASENAMES joins are
+/// quadratic: one long directory name shared by many one-byte basenames would
+/// otherwise expand a 1 MiB header into a hundred gigabytes of paths.
+const MAX_FILE_LIST_EXPANSION: usize = 16;
+
 /// The file list of a header, relative to the root, sorted and de-duplicated.
-fn files(h: &Header<'_>) -> Result<Vec<String>, String> {
+/// `blob_len` bounds the bytes of paths it may produce (see [`MAX_FILE_LIST_EXPANSION`]).
+fn files(h: &Header<'_>, blob_len: usize) -> Result<Vec<String>, String> {
+    let limit = blob_len.saturating_mul(MAX_FILE_LIST_EXPANSION);
+    let mut total: usize = 0;
     let basenames = h.string_array(TAG_BASENAMES)?;
     let mut out: Vec<String> = if basenames.is_empty() {
         h.string_array(TAG_OLDFILENAMES)?
@@ -205,6 +215,12 @@ fn files(h: &Header<'_>) -> Result<Vec<String>, String> {
                     dirnames.len()
                 )
             })?;
+            total = total.saturating_add(dir.len() + base.len());
+            if total > limit {
+                return Err(format!(
+                    "file list expands to more than {limit} bytes of paths from a {blob_len}-byte header"
+                ));
+            }
             let full = format!("{dir}{base}");
             out.push(full.trim_start_matches('/').to_string());
         }
@@ -295,5 +311,37 @@ mod tests {
             false,
         );
         assert!(header_to_package(&blob).unwrap_err().contains("DIRINDEXES"));
+    }
+
+    #[test]
+    fn file_list_cannot_expand_quadratically() {
+        // One 4 KiB directory name shared by 2000 empty basenames: a 14 KiB header
+        // that would join into 8 MiB of paths (and 1 MiB headers into 100 GiB).
+        let dir = format!("/{}/", "d".repeat(4096));
+        let n = 2000;
+        let blob = build(
+            &[
+                (TAG_NAME, 6, 1, s("x")),
+                (TAG_VERSION, 6, 1, s("1")),
+                (TAG_DIRINDEXES, 4, n, vec![0u8; 4 * n as usize]),
+                (TAG_BASENAMES, 8, n, vec![0u8; n as usize]),
+                (TAG_DIRNAMES, 8, 1, s(&dir)),
+            ],
+            false,
+        );
+        let err = header_to_package(&blob).unwrap_err();
+        assert!(err.contains("file list expands"), "{err}");
+        // A header whose paths are of ordinary length is unaffected.
+        let blob = build(
+            &[
+                (TAG_NAME, 6, 1, s("x")),
+                (TAG_VERSION, 6, 1, s("1")),
+                (TAG_DIRINDEXES, 4, 2, vec![0u8; 8]),
+                (TAG_BASENAMES, 8, 2, [s("a"), s("b")].concat()),
+                (TAG_DIRNAMES, 8, 1, s(&dir)),
+            ],
+            false,
+        );
+        assert_eq!(header_to_package(&blob).unwrap().files.len(), 2);
     }
 }

@@ -52,6 +52,10 @@ pub fn package_blobs(content: &[u8]) -> Result<Vec<(u32, &[u8])>, String> {
         ));
     }
     let mut out = Vec::new();
+    // Bytes of blob areas seen so far. rpm gives every package its own blocks, so
+    // they cannot add up to more than the file; slots that share one blob could
+    // otherwise make a small file yield the same large header half a million times.
+    let mut claimed: usize = 0;
     // The 32-byte file header takes the place of the first two slots.
     for (i, at) in (2 * SLOT_SIZE..slots_end).step_by(SLOT_SIZE).enumerate() {
         let slot = i + 2;
@@ -73,6 +77,12 @@ pub fn package_blobs(content: &[u8]) -> Result<Vec<(u32, &[u8])>, String> {
                 "slot {slot} (package {index}): blob at block {block} of {blocks} blocks is outside the data area"
             ));
         };
+        claimed += end - start;
+        if claimed > content.len() - slots_end {
+            return Err(format!(
+                "slot {slot} (package {index}): blobs overlap (their blocks add up to more than the data area)"
+            ));
+        }
         let area = &content[start..end];
         let head = |n: usize| le32(area, 4 * n);
         if head(0) != Some(BLOB_MAGIC) {
@@ -152,5 +162,15 @@ mod tests {
         g[48] = b'X';
         assert!(package_blobs(&g).unwrap_err().contains("bad magic"));
         assert!(package_blobs(b"").is_err());
+    }
+
+    #[test]
+    fn rejects_slots_sharing_a_blob() {
+        // A second slot of package 7 pointing at the same blob.
+        let mut f = db(b"header!");
+        let (slot1, slot2) = (32..48, 48..64);
+        let copy = f[slot1].to_vec();
+        f[slot2].copy_from_slice(&copy);
+        assert!(package_blobs(&f).unwrap_err().contains("overlap"));
     }
 }

@@ -298,13 +298,29 @@ fn text(encoding: u32, bytes: &[u8]) -> String {
 
 /// Walks the table b-tree rooted at `root` in rowid order, calling `row` with each
 /// row's rowid and complete payload.
+///
+/// In a real database every byte of every page belongs to at most one cell, so the
+/// payloads of a table add up to less than the input. Cells of a crafted file can
+/// share one overflow chain (each chain is loop-checked only on its own), and would
+/// then make a small file yield the same huge payload thousands of times over.
 fn walk_table(
     pager: &Pager<'_>,
     root: u32,
     row: &mut dyn FnMut(i64, Vec<u8>) -> Result<(), String>,
 ) -> Result<(), String> {
     let mut visited = BTreeSet::new();
-    walk(pager, root, 0, &mut visited, row)
+    let mut total: usize = 0;
+    let mut counted = |rowid: i64, payload: Vec<u8>| {
+        total = total.saturating_add(payload.len());
+        if total > pager.input_len {
+            return Err(format!(
+                "row {rowid}: payloads add up to more than the {}-byte input (shared overflow pages)",
+                pager.input_len
+            ));
+        }
+        row(rowid, payload)
+    };
+    walk(pager, root, 0, &mut visited, &mut counted)
 }
 
 fn walk(
@@ -606,6 +622,47 @@ mod tests {
         // Ending the chain early is an error too.
         f[2 * PS..2 * PS + 4].copy_from_slice(&0u32.to_be_bytes());
         assert!(package_blobs(&f, None).unwrap_err().contains("ends before"));
+    }
+
+    #[test]
+    fn cells_sharing_an_overflow_chain_are_rejected() {
+        // Three rows whose payloads all continue on overflow pages 3..=4: the chain is
+        // fine for one row, together they claim more bytes than the file holds. (Repeated
+        // over thousands of cells, a few-megabyte file would expand to gigabytes.)
+        let mut f = db(&[]);
+        f.resize(4 * PS, 0);
+        f[28..32].copy_from_slice(&4u32.to_be_bytes());
+        let big = vec![7u8; 1000];
+        let payload = rec(&[(0, b""), (12 + 2 * big.len() as u64, &big)]);
+        let u = PS;
+        let min_local = (u - 12) * 32 / 255 - 23;
+        let k = min_local + (payload.len() - min_local) % (u - 4);
+        let local = if k <= u - 35 { k } else { min_local };
+        let page = &mut f[PS..2 * PS];
+        let mut at = PS;
+        for (i, rowid) in [1u64, 2, 3].into_iter().enumerate() {
+            let mut cell = Vec::new();
+            put_varint(&mut cell, payload.len() as u64);
+            put_varint(&mut cell, rowid);
+            cell.extend_from_slice(&payload[..local]);
+            cell.extend_from_slice(&3u32.to_be_bytes());
+            at -= cell.len();
+            page[8 + 2 * i..10 + 2 * i].copy_from_slice(&(at as u16).to_be_bytes());
+            page[at..at + cell.len()].copy_from_slice(&cell);
+        }
+        page[3..5].copy_from_slice(&3u16.to_be_bytes());
+        // The chain: page 3 -> page 4 -> end, holding the rest of the payload.
+        let rest = &payload[local..];
+        let first = (u - 4).min(rest.len());
+        f[2 * PS..2 * PS + 4].copy_from_slice(&4u32.to_be_bytes());
+        f[2 * PS + 4..2 * PS + 4 + first].copy_from_slice(&rest[..first]);
+        f[3 * PS + 4..3 * PS + 4 + rest.len() - first].copy_from_slice(&rest[first..]);
+        // One row alone reads fine: the chain itself is valid.
+        let mut one = f.clone();
+        one[PS + 3..PS + 5].copy_from_slice(&1u16.to_be_bytes());
+        assert_eq!(package_blobs(&one, None).unwrap(), vec![(1, big.clone())]);
+        let err = package_blobs(&f, None).unwrap_err();
+        assert!(err.contains("payloads add up"), "{err}");
     }
 
     /// Builds a WAL holding frames `(page number, commit size, page)`.

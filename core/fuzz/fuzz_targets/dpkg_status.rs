@@ -1,0 +1,9 @@
+//! Fuzzes the dpkg `status` reader: `customs_core::pkgdb::parse` as the layer analyzer calls it.
+#![no_main]
+
+use customs_core::pkgdb::DbFormat;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    customs_core_fuzz::fuzz_db(DbFormat::DpkgStatus, "var/lib/dpkg/status", data);
+});

