@@ -4,6 +4,7 @@
 //! findings gate (`--fail-on-findings`), 2 = usage or input error (unreadable image,
 //! bad digest, corrupt package database, sandbox limits hit …).
 use crate::{
+    cache::Cache,
     engine::{EngineKind, Limits},
     image::Platform,
     progress::{Progress, ProgressMode},
@@ -28,6 +29,25 @@ enum Command {
     /// Scan a container image.
     #[command(visible_alias = "container")]
     Scan(ScanArgs),
+    /// Inspect or empty the cache directory.
+    Cache(CacheArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CacheArgs {
+    #[command(subcommand)]
+    action: CacheAction,
+    /// The cache directory (default: $XDG_CACHE_HOME/customs or ~/.cache/customs).
+    #[arg(long, value_name = "DIR", env = "CUSTOMS_CACHE_DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CacheAction {
+    /// Remove analyzed layers, compiled components and temporary files.
+    Clean,
+    /// Show what the cache holds.
+    Stats,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,13 +124,24 @@ struct ScanArgs {
     /// Print nothing but the report and errors.
     #[arg(long, short = 'q')]
     quiet: bool,
+
+    /// The cache directory for analyzed layers and the compiled core
+    /// (default: $XDG_CACHE_HOME/customs or ~/.cache/customs).
+    #[arg(long, value_name = "DIR", env = "CUSTOMS_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+
+    /// Analyze every layer even if the cache has it (and do not cache the results).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Runs the CLI and maps errors to exit codes.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let result = match cli.command {
         Command::Scan(args) => run_scan(args),
+        Command::Cache(args) => run_cache(args),
     };
     match result {
         Ok(code) => code,
@@ -121,6 +152,42 @@ pub fn run() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Diagnostics (warnings by default) go to stderr; `CUSTOMS_LOG` takes an
+/// `EnvFilter` directive such as `debug` or `customs=trace`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOMS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn run_cache(args: CacheArgs) -> Result<ExitCode> {
+    let cache = Cache::open(args.cache_dir.as_deref())?;
+    match args.action {
+        CacheAction::Stats => {
+            let stats = cache.stats()?;
+            println!("cache directory: {}", cache.root().display());
+            println!("analyzed layers: {} ({} bytes)", stats.layers, stats.layer_bytes);
+            println!("other files:     {} ({} bytes)", stats.other_files, stats.other_bytes);
+        }
+        CacheAction::Clean => {
+            let removed = cache.clean()?;
+            println!(
+                "removed {} analyzed layers and {} other files ({} bytes) from {}",
+                removed.layers,
+                removed.other_files,
+                removed.layer_bytes + removed.other_bytes,
+                cache.root().display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
@@ -141,6 +208,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         },
         scanners,
         threads: args.parallel,
+        cache: if args.no_cache { None } else { Some(Cache::open(args.cache_dir.as_deref())?) },
     };
     let mode = match (args.quiet, args.progress) {
         (true, _) | (_, ProgressArg::None) => ProgressMode::Quiet,

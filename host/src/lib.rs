@@ -3,6 +3,7 @@
 //!
 //! The binary (`src/main.rs`) is a thin wrapper over [`cli::run`]; the benchmark and
 //! the integration tests use this library directly.
+pub mod cache;
 pub mod cli;
 pub mod engine;
 pub mod image;

@@ -77,6 +77,14 @@ impl Progress {
         }
     }
 
+    /// One layer's facts came from the cache; `stored_size` counts as read.
+    pub fn layer_cached(&self, index: usize, diff_id: &str, stored_size: u64) {
+        self.add_bytes(stored_size);
+        if self.mode == ProgressMode::Lines {
+            eprintln!("customs: layer {index} {diff_id}: cached");
+        }
+    }
+
     /// All layers finished.
     pub fn finish_layers(&self) {
         if let Some(bar) = self.bar.get() {

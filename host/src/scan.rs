@@ -6,6 +6,7 @@
 //! (package databases, release files) happens in the core, which sees the metadata of
 //! every entry but the bytes of only the files its `Interest` names.
 use crate::{
+    cache::{Cache, LayerKey},
     engine::{self, Engine, EngineError, EngineKind, Limits},
     image::{self, Image, ImageError, Platform},
     progress::Progress,
@@ -53,6 +54,8 @@ pub struct ScanOptions {
     pub scanners: Vec<String>,
     /// Worker threads for layer analysis (0 = one per available core).
     pub threads: usize,
+    /// Where analyzed layers are cached; `None` analyzes every layer.
+    pub cache: Option<Cache>,
 }
 
 /// The result of a scan: the report and its JSON form (the document both engines agree on).
@@ -106,7 +109,9 @@ pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, Sc
     let layer_count = image.layer_count();
     let total_bytes: u64 = image.meta.layers.iter().map(|l| l.size).sum();
     progress.start_layers(layer_count, total_bytes);
-    let facts = analyze_layers(&image, engine.as_ref(), &interest, options.threads, progress)?;
+    let interest_json = serde_json::to_string(&interest).expect("Interest serializes");
+    let cached = CachedLayers { cache: options.cache.as_ref(), interest_json: &interest_json };
+    let facts = analyze_layers(&image, engine.as_ref(), &interest, &cached, options.threads, progress)?;
     progress.finish_layers();
 
     let image_json = serde_json::to_string(&image.meta).expect("ImageMeta serializes");
@@ -121,11 +126,38 @@ pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, Sc
     Ok(ScanOutput { report, report_json, engine })
 }
 
+/// The layer-facts cache as the workers see it.
+struct CachedLayers<'a> {
+    cache: Option<&'a Cache>,
+    interest_json: &'a str,
+}
+
+impl CachedLayers<'_> {
+    fn key(&self, diff_id: &str) -> LayerKey {
+        LayerKey::new(diff_id, customs_core::ANALYZER_VERSION, self.interest_json)
+    }
+
+    fn get(&self, diff_id: &str) -> Option<String> {
+        self.cache?.layer_facts(&self.key(diff_id), diff_id, customs_core::ANALYZER_VERSION)
+    }
+
+    fn put(&self, diff_id: &str, facts: &str) {
+        if let Some(cache) = self.cache {
+            // A cache that cannot be written costs speed, not correctness.
+            if let Err(e) = cache.store_layer_facts(&self.key(diff_id), facts) {
+                tracing::warn!("not caching layer {diff_id}: {e}");
+            }
+        }
+    }
+}
+
 /// Analyzes every layer, `threads` at a time, returning the facts (JSON) in layer order.
+/// Layers found in the cache are not read at all.
 fn analyze_layers(
     image: &Image,
     engine: &dyn Engine,
     interest: &Interest,
+    cached: &CachedLayers<'_>,
     threads: usize,
     progress: &Progress,
 ) -> Result<Vec<String>, ScanError> {
@@ -146,7 +178,14 @@ fn analyze_layers(
                     if i >= count {
                         break;
                     }
-                    let result = analyze_layer(image, i, engine, interest, progress);
+                    let diff_id = &image.meta.layers[i].diff_id;
+                    let result = match cached.get(diff_id) {
+                        Some(facts) => {
+                            progress.layer_cached(i, diff_id, image.meta.layers[i].size);
+                            Ok(facts)
+                        }
+                        None => analyze_layer(image, i, engine, interest, progress).inspect(|facts| cached.put(diff_id, facts)),
+                    };
                     let failed = result.is_err();
                     *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
                     if failed {
