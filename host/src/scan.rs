@@ -248,7 +248,7 @@ fn analyze_layer(
     let mut session = engine.layer(&diff_id)?;
     let mut entries_seen = 0usize;
     let mut reported = 0u64;
-    {
+    let walked = (|| -> Result<(), ScanError> {
         let mut archive = tar::Archive::new(&mut reader);
         let mut batch: Vec<EntryMeta> = Vec::with_capacity(ENTRY_BATCH);
         let iter = archive.entries().map_err(|e| layer_err(format!("not a tar stream: {e}")))?;
@@ -308,6 +308,13 @@ fn analyze_layer(
         if !batch.is_empty() {
             session.add_entries(&batch)?;
         }
+        Ok(())
+    })();
+    if let Err(walk_error) = walked {
+        // Damaged bytes usually surface first as a tar or decompression error; the
+        // digest check says what really happened (and names the blob), so it wins.
+        reader.finish()?;
+        return Err(walk_error);
     }
     reader.finish()?;
     progress.add_bytes(counter.load(Ordering::Relaxed).saturating_sub(reported));
