@@ -79,6 +79,7 @@ fn build_core(workspace: &Path) -> Result<PathBuf, String> {
     for watched in [
         "core/src",
         "core/wit",
+        "core/component",
         "core/Cargo.toml",
         "Cargo.toml",
         "Cargo.lock",
@@ -114,7 +115,7 @@ fn build_core(workspace: &Path) -> Result<PathBuf, String> {
 
     let mut cmd = Command::new(&cargo_wasm);
     cmd.current_dir(workspace)
-        .args(["build", "--locked", "--lib", "-p", "customs-core"])
+        .args(["build", "--locked", "--lib", "-p", "customs-core-component"])
         .args(["--target", WASM_TARGET, "--profile", WASM_PROFILE])
         .arg("--target-dir")
         .arg(&target_dir);
@@ -132,7 +133,7 @@ fn build_core(workspace: &Path) -> Result<PathBuf, String> {
     let module = target_dir
         .join(WASM_TARGET)
         .join(WASM_PROFILE)
-        .join("customs_core.wasm");
+        .join("customs_core_component.wasm");
     if !module.is_file() {
         return Err(format!("the wasm32 build produced no {}", module.display()));
     }

@@ -10,12 +10,9 @@
 //! (metadata of every entry, content only of the files [`layer::Interest`] asks for),
 //! which yields [`model::LayerFacts`]; [`merge::merge`] applies the layers in order and
 //! produces the [`model::Report`]; [`report`] renders it.
-// No unsafe code anywhere in the analysis core. The one exception is the component
-// glue that wit-bindgen generates for the wasm32 build (the canonical ABI's exports are
-// `unsafe extern "C"` by nature), so on wasm32 the lint is `deny` with an `allow` on
-// that module only: `forbid` could not be lifted for it.
-#![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
-#![cfg_attr(target_arch = "wasm32", deny(unsafe_code))]
+// No unsafe code anywhere in the analysis core. The component glue, which wit-bindgen
+// generates as unsafe canonical-ABI exports, lives in its own crate (`core/component`).
+#![forbid(unsafe_code)]
 
 pub mod api;
 pub mod error;
@@ -30,9 +27,6 @@ pub mod report;
 pub mod version;
 pub mod vuln;
 
-#[cfg(target_arch = "wasm32")]
-#[allow(unsafe_code)]
-mod component;
 
 pub use error::CoreError;
 

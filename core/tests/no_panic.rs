@@ -32,8 +32,13 @@ fn corpus() -> PathBuf {
 const MAX_ROUNDS: usize = 1000;
 /// Fewest mutations of any sample, however large.
 const MIN_ROUNDS: usize = 40;
-/// Bytes parsed per sample, across its rounds: bounds the time the large databases take.
+/// Bytes parsed per sample, across its rounds: bounds the time the large text
+/// samples take (in debug builds text parsing costs about 50 ns a byte).
 const BYTE_BUDGET: usize = 16 << 20;
+/// The binary rpm databases mostly fail fast on damage, so they get a larger budget;
+/// SQLite still reads every page of a healthy database, hence its smaller one.
+const BINARY_BUDGET: usize = 1 << 30;
+const SQLITE_BUDGET: usize = 160 << 20;
 
 /// SplitMix64: tiny, good enough to spread mutations, and reproducible everywhere.
 struct Rng(u64);
@@ -175,13 +180,19 @@ fn no_panic<T>(case: &str, f: impl FnOnce() -> T) -> T {
     }
 }
 
-fn check_db(case: &str, format: DbFormat, result: Result<PackageDbFacts, CoreError>) {
+/// Checks one parse; 1 when it succeeded (to show the mutations do not only
+/// exercise the first sanity check), else 0.
+fn check_db(case: &str, format: DbFormat, result: Result<PackageDbFacts, CoreError>) -> usize {
     match result {
         Ok(facts) => {
             assert_eq!(facts.format, format.name(), "{case}");
             assert!(facts.packages.is_sorted(), "{case}: packages not sorted");
+            1
         }
-        Err(e) => assert_one_line(case, &e.to_string()),
+        Err(e) => {
+            assert_one_line(case, &e.to_string());
+            0
+        }
     }
 }
 
@@ -217,65 +228,67 @@ fn samples(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn rounds(len: usize) -> usize {
-    (BYTE_BUDGET / len.max(1)).clamp(MIN_ROUNDS, MAX_ROUNDS)
+fn rounds(budget: usize, len: usize) -> usize {
+    (budget / len.max(1)).clamp(MIN_ROUNDS, MAX_ROUNDS)
 }
 
 /// Mutates every sample `rounds` times (plus the sample itself) and hands each
 /// variant to `parse(sample name, case name, bytes)`; splices take ranges from the next sample of the same kind.
 fn fuzz_samples(
     kind: &str,
+    budget: usize,
     samples: &[(String, Vec<u8>)],
-    mut parse: impl FnMut(&str, &str, &[u8]),
-) -> usize {
+    mut parse: impl FnMut(&str, &str, &[u8]) -> usize,
+) -> String {
     assert!(!samples.is_empty(), "no {kind} samples in the corpus");
-    let mut total = 0;
+    let (mut total, mut accepted) = (0, 0);
     for (i, (name, data)) in samples.iter().enumerate() {
         let other = &samples[(i + 1) % samples.len()].1;
         let mut rng = Rng::new(name);
         let case = format!("{kind} {name} unmodified");
-        no_panic(&case, || parse(name, &case, data));
-        for round in 0..rounds(data.len()) {
+        accepted += no_panic(&case, || parse(name, &case, data));
+        for round in 0..rounds(budget, data.len()) {
             let variant = mutate(&mut rng, data, other);
             let case = format!("{kind} {name} round {round}");
-            no_panic(&case, || parse(name, &case, &variant));
+            accepted += no_panic(&case, || parse(name, &case, &variant));
         }
-        total += 1 + rounds(data.len());
+        total += 1 + rounds(budget, data.len());
     }
-    total
+    // Mutants that still parse reach the code behind the format's sanity checks.
+    assert!(accepted > 0, "{kind}: no input was accepted");
+    format!("{total} inputs, {accepted} parses succeeded")
 }
 
 #[test]
 fn dpkg_databases() {
     let samples = samples(&corpus().join("packages/dpkg"));
-    let n = fuzz_samples("dpkg", &samples, |_, case, data| {
+    let n = fuzz_samples("dpkg", BYTE_BUDGET, &samples, |_, case, data| {
+        let path = "var/lib/dpkg/status.d/pkg";
         check_db(
             case,
             DbFormat::DpkgStatus,
             pkgdb::parse(DbFormat::DpkgStatus, "var/lib/dpkg/status", data),
-        );
-        let path = "var/lib/dpkg/status.d/pkg";
-        check_db(
+        ) + check_db(
             case,
             DbFormat::DpkgStatusD,
             pkgdb::parse(DbFormat::DpkgStatusD, path, data),
-        );
+        )
     });
-    println!("dpkg: {n} inputs");
+    println!("dpkg: {n}");
 }
 
 #[test]
 fn apk_databases() {
     let samples = samples(&corpus().join("packages/apk"));
-    let n = fuzz_samples("apk", &samples, |_, case, data| {
+    let n = fuzz_samples("apk", BYTE_BUDGET, &samples, |_, case, data| {
         let format = DbFormat::ApkInstalled;
         check_db(
             case,
             format,
             pkgdb::parse(format, "lib/apk/db/installed", data),
-        );
+        )
     });
-    println!("apk: {n} inputs");
+    println!("apk: {n}");
 }
 
 /// The rpm samples of one database format, chosen by file name as the layer
@@ -290,51 +303,55 @@ fn rpm_samples(file_name: impl Fn(&str) -> bool) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn rpm_bdb_databases() {
     let samples = rpm_samples(|f| f == "Packages");
-    let n = fuzz_samples("rpm-bdb", &samples, |_, case, data| {
+    let n = fuzz_samples("rpm-bdb", BINARY_BUDGET, &samples, |_, case, data| {
         check_db(
             case,
             DbFormat::RpmBdb,
             pkgdb::parse(DbFormat::RpmBdb, "var/lib/rpm/Packages", data),
-        );
+        )
     });
-    println!("rpm-bdb: {n} inputs");
+    println!("rpm-bdb: {n}");
 }
 
 #[test]
 fn rpm_ndb_databases() {
     let samples = rpm_samples(|f| f == "Packages.db");
-    let n = fuzz_samples("rpm-ndb", &samples, |_, case, data| {
+    let n = fuzz_samples("rpm-ndb", BINARY_BUDGET, &samples, |_, case, data| {
         let path = "usr/lib/sysimage/rpm/Packages.db";
         check_db(
             case,
             DbFormat::RpmNdb,
             pkgdb::parse(DbFormat::RpmNdb, path, data),
-        );
+        )
     });
-    println!("rpm-ndb: {n} inputs");
+    println!("rpm-ndb: {n}");
 }
 
 #[test]
 fn rpm_sqlite_databases() {
     let samples = rpm_samples(|f| f == "rpmdb.sqlite");
     let path = "var/lib/rpm/rpmdb.sqlite";
-    let n = fuzz_samples("rpm-sqlite", &samples, |_, case, data| {
+    let n = fuzz_samples("rpm-sqlite", SQLITE_BUDGET, &samples, |_, case, data| {
         check_db(
             case,
             DbFormat::RpmSqlite,
             pkgdb::parse_rpm_sqlite(path, data, None),
-        );
+        )
     });
-    // The WAL: the corpus database with a WAL built from mutated copies of its own
-    // first pages, so that frame headers, salts and checksums are exercised too.
-    let mut wal_inputs = 0;
+    // The WAL: valid logs (correct salts and cumulative checksums, so the reader
+    // applies them) whose frames carry mutated pages of the database, and half of
+    // the time a mutated log, so that frame validation is exercised too.
+    let (mut wal_inputs, mut wal_accepted) = (0, 0);
     for (name, db) in &samples {
         let mut rng = Rng::new(&format!("{name}-wal"));
-        let page_size = 4096.min(db.len());
-        for round in 0..rounds(db.len()) {
+        let page_size = match u16::from_be_bytes([db[16], db[17]]) {
+            1 => 65536,
+            n => usize::from(n),
+        };
+        for round in 0..rounds(SQLITE_BUDGET, db.len()) {
             let wal = wal_like(&mut rng, db, page_size);
             let case = format!("rpm-sqlite {name} wal round {round}");
-            no_panic(&case, || {
+            wal_accepted += no_panic(&case, || {
                 check_db(
                     &case,
                     DbFormat::RpmSqlite,
@@ -344,50 +361,93 @@ fn rpm_sqlite_databases() {
             wal_inputs += 1;
         }
     }
-    println!("rpm-sqlite: {n} databases, {wal_inputs} WALs");
+    assert!(
+        wal_accepted > 0,
+        "rpm-sqlite: no database with a WAL was accepted"
+    );
+    println!("rpm-sqlite: {n}; {wal_inputs} WALs, {wal_accepted} parses succeeded");
 }
 
-/// A WAL-shaped file (magic, version, page size, frames of pages of `db`) with
-/// random damage, whose checksums are mostly wrong: the reader must reject or apply
-/// it without panicking.
+/// SQLite's WAL checksum (file format, "Checksum Algorithm"), over 8-byte chunks.
+fn wal_checksum(big_endian: bool, data: &[u8], (mut s0, mut s1): (u32, u32)) -> (u32, u32) {
+    for c in data.chunks_exact(8) {
+        let rd = |b: &[u8]| {
+            let b = [b[0], b[1], b[2], b[3]];
+            if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        s0 = s0.wrapping_add(rd(&c[..4])).wrapping_add(s1);
+        s1 = s1.wrapping_add(rd(&c[4..])).wrapping_add(s0);
+    }
+    (s0, s1)
+}
+
+/// A valid WAL for `db` of one to four frames, each a (possibly mutated) page of
+/// `db`, the last one committing; then, half of the time, mutated as a whole.
 fn wal_like(rng: &mut Rng, db: &[u8], page_size: usize) -> Vec<u8> {
+    let pages = (db.len() / page_size).max(1);
+    let big_endian = rng.below(2) == 1;
     let mut wal = Vec::new();
-    wal.extend_from_slice(&[0x37, 0x7f, 0x06, 0x82 | (rng.below(2) as u8)]);
+    wal.extend_from_slice(&[0x37, 0x7f, 0x06, 0x82 | u8::from(big_endian)]);
     wal.extend_from_slice(&3_007_000u32.to_be_bytes());
     wal.extend_from_slice(&(page_size as u32).to_be_bytes());
-    wal.extend_from_slice(&(rng.next() as u32).to_be_bytes()); // checkpoint sequence
-    let salts = rng.next();
-    wal.extend_from_slice(&salts.to_be_bytes());
-    wal.extend_from_slice(&rng.next().to_be_bytes()); // header checksum
-    for frame in 0..1 + rng.below(4) {
-        let page_no = 1 + rng.below((db.len() / page_size.max(1)).max(1)) as u32;
-        wal.extend_from_slice(&page_no.to_be_bytes());
-        let commit = if frame % 2 == 1 {
-            (db.len() / page_size.max(1)) as u32
+    wal.extend_from_slice(&0u32.to_be_bytes()); // checkpoint sequence
+    let salts = rng.next().to_be_bytes();
+    wal.extend_from_slice(&salts);
+    let mut sum = wal_checksum(big_endian, &wal, (0, 0));
+    wal.extend_from_slice(&sum.0.to_be_bytes());
+    wal.extend_from_slice(&sum.1.to_be_bytes());
+    let frames = 1 + rng.below(4);
+    for frame in 0..frames {
+        // Page 1 (schema) and the first pages (b-tree roots) matter most.
+        let span = if rng.below(2) == 0 {
+            pages.min(4)
         } else {
-            0
+            pages
         };
-        wal.extend_from_slice(&commit.to_be_bytes());
-        wal.extend_from_slice(&salts.to_be_bytes());
-        wal.extend_from_slice(&rng.next().to_be_bytes());
-        let start = (page_no as usize - 1) * page_size;
-        wal.extend_from_slice(&db[start.min(db.len())..(start + page_size).min(db.len())]);
+        let page_no = 1 + rng.below(span);
+        let start = (page_no - 1) * page_size;
+        let mut page = db[start..(start + page_size).min(db.len())].to_vec();
+        page.resize(page_size, 0);
+        if rng.below(4) != 0 {
+            let mutated = mutate(rng, &page, db);
+            page = mutated;
+            page.resize(page_size, 0);
+        }
+        let commit = if frame + 1 == frames { pages as u32 } else { 0 };
+        let mut header = Vec::new();
+        header.extend_from_slice(&(page_no as u32).to_be_bytes());
+        header.extend_from_slice(&commit.to_be_bytes());
+        sum = wal_checksum(big_endian, &header, sum);
+        sum = wal_checksum(big_endian, &page, sum);
+        header.extend_from_slice(&salts);
+        header.extend_from_slice(&sum.0.to_be_bytes());
+        header.extend_from_slice(&sum.1.to_be_bytes());
+        wal.extend_from_slice(&header);
+        wal.extend_from_slice(&page);
     }
-    mutate(rng, &wal, db)
+    if rng.below(2) == 0 {
+        mutate(rng, &wal, db)
+    } else {
+        wal
+    }
 }
 
 #[test]
 fn rpm_manifests() {
     let samples = rpm_samples(|f| f.starts_with("container-manifest"));
-    let n = fuzz_samples("rpm-manifest", &samples, |_, case, data| {
+    let n = fuzz_samples("rpm-manifest", BYTE_BUDGET, &samples, |_, case, data| {
         let path = "var/lib/rpmmanifest/container-manifest-2";
         check_db(
             case,
             DbFormat::RpmManifest,
             pkgdb::parse(DbFormat::RpmManifest, path, data),
-        );
+        )
     });
-    println!("rpm-manifest: {n} inputs");
+    println!("rpm-manifest: {n}");
 }
 
 /// The header blobs stored in every corpus rpmdb, each mutated directly: cheaper
@@ -419,18 +479,24 @@ fn rpm_headers() {
             blobs.push((format!("{name}#{i}"), blob));
         }
     }
-    let n = fuzz_samples(
-        "rpm-header",
-        &blobs,
-        |_, case, data| match rpm::parse_header("var/lib/rpm/Packages", data) {
-            Ok(p) => {
-                assert!(!p.name.is_empty(), "{case}: package without a name");
-                assert!(p.files.is_sorted(), "{case}: file list not sorted");
-            }
-            Err(e) => assert_one_line(case, &e.to_string()),
-        },
-    );
-    println!("rpm-header: {n} inputs");
+    let n =
+        fuzz_samples(
+            "rpm-header",
+            BINARY_BUDGET,
+            &blobs,
+            |_, case, data| match rpm::parse_header("var/lib/rpm/Packages", data) {
+                Ok(p) => {
+                    assert!(!p.name.is_empty(), "{case}: package without a name");
+                    assert!(p.files.is_sorted(), "{case}: file list not sorted");
+                    1
+                }
+                Err(e) => {
+                    assert_one_line(case, &e.to_string());
+                    0
+                }
+            },
+        );
+    println!("rpm-header: {n}");
 }
 
 /// Where the layer analyzer would find a release-file sample: the corpus names
@@ -447,36 +513,39 @@ fn os_file_for(name: &str) -> &'static str {
 #[test]
 fn os_release_files() {
     let samples = samples(&corpus().join("packages/os-release"));
-    let n = fuzz_samples("os-release", &samples, |name, case, data| {
+    let n = fuzz_samples("os-release", BYTE_BUDGET, &samples, |name, case, data| {
         let text = String::from_utf8_lossy(data).into_owned();
         let own = os_file_for(name);
         // Alone where it belongs, and as each other release file beside a fixed
         // os-release, so that the refinement rules read it too.
         let mut files = BTreeMap::from([(own.to_string(), text.clone())]);
-        check_os(case, &files);
+        let alone = check_os(case, &files);
         let refine = OS_FILES[text.len() % OS_FILES.len()];
         files.insert(refine.to_string(), text.clone());
         files.insert(
             "usr/lib/os-release".into(),
             "ID=debian\nVERSION_ID=12\n".into(),
         );
-        check_os(case, &files);
+        alone + check_os(case, &files)
     });
-    println!("os-release: {n} inputs");
+    println!("os-release: {n}");
 }
 
-fn check_os(case: &str, files: &BTreeMap<String, String>) {
-    if let Some(info) = os::detect(files) {
-        assert!(
-            !info.family.is_empty() && !info.version.is_empty(),
-            "{case}: incomplete {info:?}"
-        );
-        assert!(
-            files.contains_key(&info.source),
-            "{case}: source {} is not a given file",
-            info.source
-        );
-    }
+/// Checks one detection; 1 when an OS was detected.
+fn check_os(case: &str, files: &BTreeMap<String, String>) -> usize {
+    let Some(info) = os::detect(files) else {
+        return 0;
+    };
+    assert!(
+        !info.family.is_empty() && !info.version.is_empty(),
+        "{case}: incomplete {info:?}"
+    );
+    assert!(
+        files.contains_key(&info.source),
+        "{case}: source {} is not a given file",
+        info.source
+    );
+    1
 }
 
 /// The versions of every package in the corpus databases, mutated and compared in
@@ -543,4 +612,83 @@ fn version_orderings() {
         }
     }
     println!("versions: {total} pairs");
+}
+
+/// A bare rpm header blob from `(tag, type, count, data)` entries, laid out in order.
+fn rpm_header(entries: &[(u32, u32, u32, Vec<u8>)]) -> Vec<u8> {
+    let mut index = Vec::new();
+    let mut data = Vec::new();
+    for (tag, ty, count, bytes) in entries {
+        for v in [*tag, *ty, data.len() as u32, *count] {
+            index.extend_from_slice(&v.to_be_bytes());
+        }
+        data.extend_from_slice(bytes);
+    }
+    let mut blob = (entries.len() as u32).to_be_bytes().to_vec();
+    blob.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    blob.extend(index);
+    blob.extend(data);
+    blob
+}
+
+/// Inputs that once made memory grow quadratically or by aliasing (see
+/// `core/fuzz/README.md`), at sizes where the old behaviour needed hundreds of
+/// gigabytes: each must now fail fast with a one-line error.
+#[test]
+fn known_amplifications_fail_fast() {
+    // apk: one 1 MiB `F:` directory, then 200 000 one-letter `R:` files.
+    let mut apk = format!("P:x\nV:1-r0\nF:{}\n", "d".repeat(1 << 20));
+    apk.push_str(&"R:f\n".repeat(200_000));
+    let err = pkgdb::parse(
+        DbFormat::ApkInstalled,
+        "lib/apk/db/installed",
+        apk.as_bytes(),
+    )
+    .unwrap_err();
+    assert_one_line("apk F/R expansion", &err.to_string());
+
+    // rpm: one 1 MiB DIRNAMES entry shared by 100 000 empty BASENAMES.
+    let n = 100_000u32;
+    let mut dir = vec![b'd'; 1 << 20];
+    dir.push(0);
+    let blob = rpm_header(&[
+        (1000, 6, 1, b"x\0".to_vec()),         // NAME
+        (1001, 6, 1, b"1\0".to_vec()),         // VERSION
+        (1116, 4, n, vec![0; 4 * n as usize]), // DIRINDEXES
+        (1117, 8, n, vec![0; n as usize]),     // BASENAMES
+        (1118, 8, 1, dir),                     // DIRNAMES
+    ]);
+    let err = rpm::parse_header("var/lib/rpm/Packages", &blob).unwrap_err();
+    assert_one_line("rpm DIRNAMES x BASENAMES expansion", &err.to_string());
+
+    // NDB: every slot of a slot page points at the same 64 KiB blob.
+    let header = rpm_header(&[
+        (1000, 6, 1, vec![b'n'; 64 << 10]),
+        (1001, 6, 1, b"1\0".to_vec()),
+    ]);
+    let mut ndb = vec![0u8; 4096];
+    ndb[0..4].copy_from_slice(b"RpmP");
+    ndb[12..16].copy_from_slice(&1u32.to_le_bytes());
+    let blocks = (16 + header.len()).div_ceil(16) as u32;
+    for at in (32..4096).step_by(16) {
+        ndb[at..at + 4].copy_from_slice(b"Slot");
+        ndb[at + 4..at + 8].copy_from_slice(&7u32.to_le_bytes());
+        ndb[at + 8..at + 12].copy_from_slice(&(4096u32 / 16).to_le_bytes());
+        ndb[at + 12..at + 16].copy_from_slice(&blocks.to_le_bytes());
+    }
+    ndb.extend_from_slice(b"BlbS");
+    ndb.extend_from_slice(&7u32.to_le_bytes());
+    ndb.extend_from_slice(&0u32.to_le_bytes());
+    ndb.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    ndb.extend_from_slice(&header);
+    ndb.resize(4096 + 16 * blocks as usize, 0);
+    let path = "usr/lib/sysimage/rpm/Packages.db";
+    let err = pkgdb::parse(DbFormat::RpmNdb, path, &ndb).unwrap_err();
+    assert_one_line("ndb shared blob", &err.to_string());
+    // One slot alone is a valid database: the error above is the aliasing.
+    let mut single = ndb.clone();
+    for at in (48..4096).step_by(16) {
+        single[at + 4..at + 8].copy_from_slice(&0u32.to_le_bytes());
+    }
+    assert!(pkgdb::parse(DbFormat::RpmNdb, path, &single).is_ok());
 }

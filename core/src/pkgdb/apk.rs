@@ -26,11 +26,21 @@
 //! * Duplicate keys in a stanza: the first wins (apk writes each once).
 use crate::{CoreError, model::Package};
 
+/// How many bytes of file paths the database may expand to, per byte of database.
+/// Each `R:` file is joined to the latest `F:` directory, so one long `F:` line
+/// followed by many short `R:` lines is quadratic: a 1 MiB directory name and a
+/// hundred thousand one-letter files would make a 1.4 MiB file expand into 100 GiB
+/// of paths. Real databases stay below 1 (paths are short, and every `R:` line comes
+/// with checksum and ACL lines).
+const MAX_PATH_EXPANSION: usize = 16;
+
 /// Parses `lib/apk/db/installed`.
 pub fn parse_installed(path: &str, content: &[u8]) -> Result<Vec<Package>, CoreError> {
     let mut packages = Vec::new();
     let mut stanza = Stanza::default();
     let mut named = 0usize;
+    let path_limit = content.len().saturating_mul(MAX_PATH_EXPANSION);
+    let mut path_bytes = 0usize;
 
     for (index, raw) in content.split(|&b| b == b'\n').enumerate() {
         let line = trim_end(raw);
@@ -55,6 +65,19 @@ pub fn parse_installed(path: &str, content: &[u8]) -> Result<Vec<Package>, CoreE
                 ));
             }
         };
+        if key == b'R' {
+            path_bytes = path_bytes.saturating_add(stanza.dir.len() + 1 + value.len());
+            if path_bytes > path_limit {
+                return Err(CoreError::corrupt(
+                    "apk",
+                    path,
+                    format!(
+                        "line {}: file paths expand to more than {path_limit} bytes",
+                        index + 1
+                    ),
+                ));
+            }
+        }
         stanza.add(key, value);
     }
     if let Some(p) = stanza.finish() {
@@ -275,6 +298,25 @@ fn excerpt(line: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_paths_cannot_expand_quadratically() {
+        // A 64 KiB directory shared by 20 000 one-letter files: 250 KiB of database
+        // that would join into 1.3 GB of paths.
+        let mut db = format!("P:x\nV:1-r0\nF:{}\n", "d".repeat(64 << 10));
+        for _ in 0..20_000 {
+            db.push_str("R:f\n");
+        }
+        let err = parse_installed("lib/apk/db/installed", db.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("expand"), "{err}");
+        // Ordinary paths are unaffected.
+        let ok = parse_installed(
+            "lib/apk/db/installed",
+            b"P:x\nV:1-r0\nF:usr/lib\nR:a\nR:b\n",
+        )
+        .unwrap();
+        assert_eq!(ok[0].files, ["usr/lib/a", "usr/lib/b"]);
+    }
 
     #[test]
     fn licenses() {

@@ -404,18 +404,10 @@ fn to_wit_entry(e: &EntryMeta) -> wit::Entry {
     }
 }
 
-/// The directory of compiled components: `$CUSTOMS_CACHE_DIR/wasm`, else
-/// `$XDG_CACHE_HOME/customs/wasm`, else `~/.cache/customs/wasm`.
+/// The directory of compiled components: `wasm/` in the program's cache directory
+/// ([`crate::cache::default_dir`]), beside the layer-facts cache.
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let non_empty = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let base = non_empty("CUSTOMS_CACHE_DIR")
-        .or_else(|| non_empty("XDG_CACHE_HOME").map(|d| d.join("customs")))
-        .or_else(|| non_empty("HOME").map(|d| d.join(".cache").join("customs")))?;
-    Some(base.join("wasm"))
+    crate::cache::default_dir().map(|d| d.join("wasm"))
 }
 
 /// Feeds `Hash` output into SHA-256, to fold wasmtime's compatibility hash (which is

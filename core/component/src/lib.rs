@@ -1,15 +1,21 @@
-//! The core's component exports (`wit/world.wit`), adapted onto [`crate::api`].
+//! `customs-core-component`: the analysis core's WebAssembly component exports
+//! (`core/wit/world.wit`), adapted onto `customs_core::api`.
 //!
 //! Deliberately logic-free: every call converts its arguments and forwards to the same
-//! function the native engine calls, so the two engines cannot drift apart.
-use crate::{
+//! function the native engine calls, so the two engines cannot drift apart. It is a
+//! crate of its own because the canonical-ABI glue that wit-bindgen generates is
+//! `unsafe` by nature, while `customs-core` forbids unsafe code outright.
+//! Only the wasm32 build has content; natively this crate is empty.
+#![cfg(target_arch = "wasm32")]
+
+use customs_core::{
     api,
     model::{EntryKind, EntryMeta},
 };
 use core::cell::RefCell;
 
 wit_bindgen::generate!({
-    path: "wit",
+    path: "../wit",
     world: "customs-core",
 });
 
