@@ -102,7 +102,10 @@ pub fn parse_scanners(list: &str) -> Result<Vec<String>, ScanError> {
 pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, ScanError> {
     progress.message(&format!("opening {}", options.image));
     let image = image::open(&options.image, options.platform.as_ref())?;
-    let engine = engine::create(options.engine, options.limits)?;
+    // The compiled core is cached beside the layer facts; with --no-cache, in the
+    // default place (compiling it costs every scan a second otherwise).
+    let wasm_dir = options.cache.as_ref().map(|c| c.root().to_path_buf()).or_else(crate::cache::default_dir).map(|d| d.join("wasm"));
+    let engine = engine::create_with_cache(options.engine, options.limits, wasm_dir.as_deref())?;
     let interest: Interest = serde_json::from_str(&engine.interest_json()?)
         .map_err(|e| EngineError::Setup(format!("the core's interest document is invalid: {e}")))?;
 

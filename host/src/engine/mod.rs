@@ -87,3 +87,16 @@ pub fn create(kind: EngineKind, limits: Limits) -> Result<Box<dyn Engine>, Engin
         EngineKind::Wasm => Ok(Box::new(wasm::WasmEngine::new(limits)?)),
     }
 }
+
+/// Creates the engine of `kind`, keeping the compiled component under `cache_dir`
+/// (the scan's cache directory) instead of the default one.
+pub fn create_with_cache(
+    kind: EngineKind,
+    limits: Limits,
+    cache_dir: Option<&std::path::Path>,
+) -> Result<Box<dyn Engine>, EngineError> {
+    match kind {
+        EngineKind::Native => Ok(Box::new(native::NativeEngine)),
+        EngineKind::Wasm => Ok(Box::new(wasm::WasmEngine::with_cache_dir(limits, cache_dir)?)),
+    }
+}
