@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (the README's and CI's): prepares what the tests need on
 # a fresh Debian 12 machine, idempotently and quickly when already done, then runs
-# every test of the workspace.
+# every test of the workspace and prints one summary line.
 #   - scripts/install-toolchain.sh : the wasm32 toolchain that builds the sandboxed core
 #   - scripts/install-test-deps.sh : Debian tools that build real test images, syft, rpm
 #   - scripts/build-test-images.sh : real images from real Debian packages (cached)
@@ -11,4 +11,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-toolchain.sh
 bash scripts/install-test-deps.sh
 bash scripts/build-test-images.sh
-cargo test --workspace --locked "$@"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) s += $(i-1) } }
+     END { printf "summary: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"
