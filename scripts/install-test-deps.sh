@@ -63,3 +63,52 @@ fi
 # Make the real binary reachable at a stable path for bench.sh.
 ln -sfn "$b" "$VENV/syft-bin"
 echo "install-test-deps: ok (syft $("$b" version 2>/dev/null | awk '/^Version:/{print $2}'))"
+
+# ---------------------------------------------------------------------------------
+# Daemon tests (host/tests/daemon.rs): a real Docker engine (Debian docker.io, with
+# containerd and the docker CLI) started privately by scripts/start-test-dockerd.sh,
+# and podman for its Docker-compatible API service. Installed only; nothing is
+# started or enabled here.
+DAEMON_PACKAGES=(docker.io containerd podman curl)
+daemon_missing=()
+for p in "${DAEMON_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    daemon_missing+=("$p")
+  fi
+done
+if [ "${#daemon_missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: ${daemon_missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: apt-get install ${daemon_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${daemon_missing[@]}" >/dev/null
+fi
+
+# --- registry tests (host/tests/registry.rs) ---------------------------------
+# docker-registry: the CNCF distribution registry the tests start on loopback;
+# apache2-utils: `htpasswd -B` for its basic-auth file; openssl: the test CA,
+# leaf certificate and the token server's JWT signatures. skopeo (above) pushes.
+REGISTRY_TEST_PACKAGES=(docker-registry apache2-utils openssl)
+reg_missing=()
+for p in "${REGISTRY_TEST_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    reg_missing+=("$p")
+  fi
+done
+if [ "${#reg_missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: ${reg_missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: apt-get install ${reg_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${reg_missing[@]}" >/dev/null
+fi
+# The package enables a system service on port 5000; the tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi

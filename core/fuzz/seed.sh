@@ -8,8 +8,8 @@
 #
 # Idempotent: seeds are named after their source and overwritten; inputs the fuzzer
 # added to corpus/<target>/ are kept. Optional tools: `sqlite3` (small rpm SQLite
-# databases with a live WAL, and single header blobs); without it only the corpus
-# files themselves are used.
+# databases with a live WAL, and single header blobs) and `python3` (a small NDB
+# database); without them only the corpus files themselves are used.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,7 +49,35 @@ done < <(samples "$pkgs/dpkg")
 while read -r f; do seed apk_installed "$f"; done < <(samples "$pkgs/apk")
 
 while read -r f; do seed rpm_bdb "$f"; done < <(find "$pkgs/rpm" -type f -name Packages | sort)
-while read -r f; do seed rpm_ndb "$f"; done < <(find "$pkgs/rpm" -type f -name Packages.db | sort)
+while read -r f; do
+  seed rpm_ndb "$f"
+  # libFuzzer truncates inputs above 1 MiB, which cuts the corpus's 1.3 MB Packages.db
+  # short of its last blobs. The same database with its six smallest packages (same
+  # slot layout, blobs moved up) is a complete seed of 40 kB.
+  command -v python3 > /dev/null || continue
+  rel="${f#"$pkgs"/}"
+  python3 - "$f" "$out/rpm_ndb/${rel//\//__}.small" <<'PY'
+import struct, sys
+src = open(sys.argv[1], "rb").read()
+slot_pages = struct.unpack_from("<I", src, 12)[0]
+area = slot_pages * 4096
+used = []
+for at in range(32, area, 16):
+    magic, index, block, blocks = struct.unpack_from("<4sIII", src, at)
+    if magic == b"Slot" and index:
+        used.append((blocks, index, block))
+keep = sorted(used)[:6]
+out = bytearray(src[:area])
+for at in range(32, area, 16):
+    struct.pack_into("<4sIII", out, at, b"Slot", 0, 0, 0)
+at, next_block = 32, area // 16
+for blocks, index, block in sorted(keep, key=lambda k: k[1]):
+    struct.pack_into("<4sIII", out, at, b"Slot", index, next_block, blocks)
+    out += src[block * 16:(block + blocks) * 16]
+    at, next_block = at + 16, next_block + blocks
+open(sys.argv[2], "wb").write(out)
+PY
+done < <(find "$pkgs/rpm" -type f -name Packages.db | sort)
 while read -r f; do seed rpm_manifest "$f"; done < <(find "$pkgs/rpm" -type f -name 'container-manifest-*' | sort)
 
 mkdir -p "$out/rpm_sqlite" "$out/rpm_header"

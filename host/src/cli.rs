@@ -4,6 +4,7 @@
 //! findings gate (`--fail-on-findings`), 2 = usage or input error (unreadable image,
 //! bad digest, corrupt package database, sandbox limits hit …).
 use crate::{
+    acquire::{self, AcquireOptions},
     cache::Cache,
     engine::{EngineKind, Limits},
     image::Platform,
@@ -78,10 +79,38 @@ enum ProgressArg {
 
 #[derive(Debug, clap::Args)]
 struct ScanArgs {
-    /// The image: a `docker save` archive, an OCI archive, or an OCI layout directory,
-    /// optionally followed by `:NAME[:TAG]` or `@sha256:…` to pick one image of several.
+    /// The image: a name in a daemon or registry (`myapp:1.2`, `host:port/repo@sha256:…`),
+    /// or a `docker save` archive, an OCI archive or an OCI layout directory, optionally
+    /// followed by `:NAME[:TAG]` or `@sha256:…` to pick one image of several.
     #[arg(long, value_name = "IMAGE")]
     image: String,
+
+    /// Where to look for the image, in order: docker,podman,registry,archive
+    /// (default: a path is an archive; anything else is tried in docker, then podman,
+    /// then the registry).
+    #[arg(long, value_name = "LIST")]
+    image_src: Option<String>,
+
+    /// Registry user name.
+    #[arg(long, value_name = "USER", env = "CUSTOMS_REGISTRY_USERNAME")]
+    username: Option<String>,
+
+    /// Registry password or token (prefer --password-stdin or the environment variable:
+    /// a command line is visible to other users of the machine).
+    #[arg(long, value_name = "PASSWORD", env = "CUSTOMS_REGISTRY_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+
+    /// Read the registry password from standard input.
+    #[arg(long, conflicts_with = "password")]
+    password_stdin: bool,
+
+    /// Allow plain HTTP or unverified TLS for this registry (HOST[:PORT]); repeatable.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    insecure_registry: Vec<String>,
+
+    /// Trust this CA certificate (PEM) for registries; repeatable.
+    #[arg(long, value_name = "FILE")]
+    registry_ca: Vec<PathBuf>,
 
     /// Platform to pick from a multi-platform index, `os/arch[/variant]`
     /// (default: this machine's platform).
@@ -199,9 +228,24 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         anyhow::bail!("--core-memory-limit must be at least 1 MiB");
     }
     let scanners = scan::parse_scanners(&args.scanners)?;
+    let cache = if args.no_cache { None } else { Some(Cache::open(args.cache_dir.as_deref())?) };
+    let mut acquire_options = AcquireOptions::from_env();
+    if let Some(list) = &args.image_src {
+        acquire_options.sources = acquire::parse_sources(list)?;
+    }
+    acquire_options.platform = args.platform.clone();
+    acquire_options.daemon.cache_dir = cache.as_ref().map(|c| c.root().to_path_buf());
+    let registry = &mut acquire_options.registry;
+    registry.username = args.username.clone();
+    registry.password = if args.password_stdin { Some(read_password_stdin()?) } else { args.password.clone() };
+    if registry.password.is_some() && registry.username.is_none() {
+        anyhow::bail!("a registry password was given without --username (or CUSTOMS_REGISTRY_USERNAME)");
+    }
+    registry.insecure_registries = args.insecure_registry.clone();
+    registry.ca_files = args.registry_ca.clone();
     let options = ScanOptions {
         image: args.image.clone(),
-        platform: args.platform.clone(),
+        acquire: acquire_options,
         engine: args.engine,
         limits: Limits {
             memory_bytes: args.core_memory_limit.saturating_mul(1 << 20),
@@ -209,7 +253,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         },
         scanners,
         threads: args.parallel,
-        cache: if args.no_cache { None } else { Some(Cache::open(args.cache_dir.as_deref())?) },
+        cache,
     };
     let mode = match (args.quiet, args.progress) {
         (true, _) | (_, ProgressArg::None) => ProgressMode::Quiet,
@@ -233,6 +277,17 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a password from standard input: the first line, without its line ending.
+fn read_password_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        anyhow::bail!("--password-stdin: standard input held no password");
+    }
+    Ok(password)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, so a

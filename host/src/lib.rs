@@ -3,9 +3,12 @@
 //!
 //! The binary (`src/main.rs`) is a thin wrapper over [`cli::run`]; the benchmark and
 //! the integration tests use this library directly.
+pub mod acquire;
 pub mod cache;
 pub mod cli;
+pub mod daemon;
 pub mod engine;
 pub mod image;
 pub mod progress;
+pub mod registry;
 pub mod scan;

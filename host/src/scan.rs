@@ -6,9 +6,10 @@
 //! (package databases, release files) happens in the core, which sees the metadata of
 //! every entry but the bytes of only the files its `Interest` names.
 use crate::{
+    acquire::{self, AcquireError, AcquireOptions},
     cache::{Cache, LayerKey},
     engine::{self, Engine, EngineError, EngineKind, Limits},
-    image::{self, Image, ImageError, Platform},
+    image::{Image, ImageError},
     progress::Progress,
 };
 use customs_core::{
@@ -37,6 +38,8 @@ pub enum ScanError {
     #[error(transparent)]
     Image(#[from] ImageError),
     #[error(transparent)]
+    Acquire(#[from] AcquireError),
+    #[error(transparent)]
     Engine(#[from] EngineError),
     #[error("layer {index} ({diff_id}): {reason}")]
     Layer { index: usize, diff_id: String, reason: String },
@@ -48,7 +51,8 @@ pub enum ScanError {
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub image: String,
-    pub platform: Option<Platform>,
+    /// Where to look for the image (sources, platform, daemon and registry settings).
+    pub acquire: AcquireOptions,
     pub engine: EngineKind,
     pub limits: Limits,
     pub scanners: Vec<String>,
@@ -101,7 +105,9 @@ pub fn parse_scanners(list: &str) -> Result<Vec<String>, ScanError> {
 /// Runs a scan.
 pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, ScanError> {
     progress.message(&format!("opening {}", options.image));
-    let image = image::open(&options.image, options.platform.as_ref())?;
+    let acquired = acquire::acquire(&options.image, &options.acquire)?;
+    // `acquired` keeps a daemon export on disk until the scan ends.
+    let image = &acquired.image;
     // The compiled core is cached beside the layer facts; with --no-cache, in the
     // default place (compiling it costs every scan a second otherwise).
     let wasm_dir = options.cache.as_ref().map(|c| c.root().to_path_buf()).or_else(crate::cache::default_dir).map(|d| d.join("wasm"));
@@ -114,7 +120,7 @@ pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, Sc
     progress.start_layers(layer_count, total_bytes);
     let interest_json = serde_json::to_string(&interest).expect("Interest serializes");
     let cached = CachedLayers { cache: options.cache.as_ref(), interest_json: &interest_json };
-    let facts = analyze_layers(&image, engine.as_ref(), &interest, &cached, options.threads, progress)?;
+    let facts = analyze_layers(image, engine.as_ref(), &interest, &cached, options.threads, progress)?;
     progress.finish_layers();
 
     let image_json = serde_json::to_string(&image.meta).expect("ImageMeta serializes");

@@ -9,11 +9,15 @@
 //! decompressed bytes as they pass and refuses to end cleanly unless both digests
 //! match what the manifest and the config promised.
 //!
+//! Layers may also live in a registry ([`crate::registry`]): a [`LayerSource`] then
+//! holds a [`RemoteBlob`] that opens an HTTP stream per call, and the same verifying
+//! reader sits on top, so local and remote layers get exactly the same checks.
+//!
 //! Nothing is ever extracted to disk and no blob is ever held in memory whole (only
 //! JSON documents, bounded by [`Limits`]).
 mod archive;
-mod config;
-mod decompress;
+pub(crate) mod config;
+pub(crate) mod decompress;
 pub mod digest;
 mod docker_archive;
 mod oci;
@@ -25,8 +29,7 @@ mod verify;
 use customs_core::model::{ImageMeta, LayerInfo};
 use decompress::{Compression, Decoder};
 use digest::{Digest, Hasher};
-use std::fs::File;
-use std::io::{self, Read, Take};
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use store::{Blob, Store};
@@ -210,18 +213,87 @@ pub struct Image {
     layers: Vec<LayerSource>,
 }
 
+/// A layer blob stored somewhere other than a local file (a registry). Each
+/// [`RemoteBlob::open`] starts an independent stream of the stored (compressed)
+/// bytes, so layers can be read from several threads at once.
+pub(crate) trait RemoteBlob: std::fmt::Debug + Send + Sync {
+    fn open(&self) -> Result<Box<dyn Read + Send>, ImageError>;
+}
+
+/// Where a layer's stored bytes come from.
+#[derive(Debug, Clone)]
+pub(crate) enum LayerBlob {
+    Local(Blob),
+    Remote {
+        size: u64,
+        /// `REGISTRY/REPOSITORY`, for messages.
+        display: String,
+        source: Arc<dyn RemoteBlob>,
+    },
+}
+
+impl LayerBlob {
+    fn size(&self) -> u64 {
+        match self {
+            LayerBlob::Local(b) => b.size,
+            LayerBlob::Remote { size, .. } => *size,
+        }
+    }
+
+    fn display(&self) -> &str {
+        match self {
+            LayerBlob::Local(b) => &b.display,
+            LayerBlob::Remote { display, .. } => display,
+        }
+    }
+
+    fn open(&self) -> Result<Box<dyn Read + Send>, ImageError> {
+        match self {
+            LayerBlob::Local(b) => Ok(Box::new(b.open()?)),
+            LayerBlob::Remote { source, .. } => source.open(),
+        }
+    }
+}
+
 /// One layer blob and what it must hash to.
 #[derive(Debug, Clone)]
 pub(crate) struct LayerSource {
-    blob: Blob,
+    blob: LayerBlob,
     /// The stored blob's digest, when the source names it (OCI descriptors,
     /// digest-named docker-archive files).
     digest: Option<Digest>,
     diff_id: Digest,
     compression: Compression,
+    /// The compression was taken from the media type without looking at the bytes
+    /// (remote blobs: sniffing up front would cost a request per layer), so the magic
+    /// bytes are checked when the stream opens instead.
+    check_magic: bool,
 }
 
 impl LayerSource {
+    /// A layer in a registry. `declared` comes from the manifest's media type; the
+    /// magic bytes are compared with it once the stream starts.
+    pub(crate) fn remote(
+        size: u64,
+        display: String,
+        source: Arc<dyn RemoteBlob>,
+        digest: Digest,
+        diff_id: Digest,
+        declared: Compression,
+    ) -> LayerSource {
+        LayerSource {
+            blob: LayerBlob::Remote {
+                size,
+                display,
+                source,
+            },
+            digest: Some(digest),
+            diff_id,
+            compression: declared,
+            check_magic: true,
+        }
+    }
+
     /// Locates a layer and settles its compression: the magic bytes decide, and a
     /// declared compression (from the media type) must agree with them.
     pub(crate) fn new(
@@ -247,10 +319,11 @@ impl LayerSource {
             });
         }
         Ok(LayerSource {
-            blob,
+            blob: LayerBlob::Local(blob),
             digest,
             diff_id,
             compression: sniffed,
+            check_magic: false,
         })
     }
 }
@@ -319,7 +392,7 @@ pub fn open_with_limits(
 }
 
 impl Image {
-    fn from_resolved(reference: &str, r: Resolved) -> Image {
+    pub(crate) fn from_resolved(reference: &str, r: Resolved) -> Image {
         let layers_meta = r
             .layers
             .iter()
@@ -327,7 +400,7 @@ impl Image {
             .map(|(i, l)| LayerInfo {
                 diff_id: l.diff_id.to_string(),
                 digest: l.digest.as_ref().map(Digest::to_string),
-                size: l.blob.size,
+                size: l.blob.size(),
                 compression: l.compression.as_str().to_string(),
                 created_by: r.config.layer_history.get(i).cloned().flatten(),
             })
@@ -366,8 +439,8 @@ impl Image {
                 count: self.layers.len(),
             })?;
         let what: Arc<str> = match &src.digest {
-            Some(d) => format!("blob {d} in {}", src.blob.display),
-            None => format!("layer {index} in {}", src.blob.display),
+            Some(d) => format!("blob {d} in {}", src.blob.display()),
+            None => format!("layer {index} in {}", src.blob.display()),
         }
         .into();
         let progress = Arc::new(AtomicU64::new(0));
@@ -375,10 +448,28 @@ impl Image {
             .digest
             .as_ref()
             .map_or(digest::Algorithm::Sha256, Digest::algorithm);
+        let mut stream = src.blob.open()?;
+        if src.check_magic {
+            let mut head = [0u8; 4];
+            let got = archive::read_up_to(&mut stream, &mut head)
+                .map_err(|e| ImageError::Stream(format!("{what}: read error: {e}")))?;
+            let sniffed = Compression::sniff(&head[..got]);
+            if sniffed != src.compression {
+                return Err(ImageError::Invalid {
+                    file: what.to_string(),
+                    detail: format!(
+                        "layer media type declares {} compression but the content is {}",
+                        src.compression.as_str(),
+                        sniffed.compressed_name().unwrap_or("not compressed")
+                    ),
+                });
+            }
+            stream = Box::new(io::Cursor::new(head[..got].to_vec()).chain(stream));
+        }
         let raw = VerifyingReader::new(
-            src.blob.open()?,
+            stream,
             algorithm,
-            src.blob.size,
+            src.blob.size(),
             progress.clone(),
             what.clone(),
         );
@@ -410,7 +501,7 @@ enum State {
 
 /// The decompressed bytes of one layer, verified as they stream.
 pub struct LayerReader {
-    decoder: Decoder<VerifyingReader<Take<File>>>,
+    decoder: Decoder<VerifyingReader<Box<dyn Read + Send>>>,
     diff_hasher: Hasher,
     /// The diffID equals the blob digest, and the bytes are identical: hash once.
     diff_is_blob: bool,
@@ -486,7 +577,7 @@ impl LayerReader {
         {
             return Err(ImageError::DigestMismatch {
                 blob: expected.to_string(),
-                file: src.blob.display.clone(),
+                file: src.blob.display().to_string(),
                 got: blob_digest.to_string(),
             });
         }
@@ -499,7 +590,7 @@ impl LayerReader {
             return Err(ImageError::DiffIdMismatch {
                 index: self.index,
                 blob: blob_name,
-                file: src.blob.display.clone(),
+                file: src.blob.display().to_string(),
                 diff_id: src.diff_id.to_string(),
                 got: diff.to_string(),
             });
