@@ -6,9 +6,11 @@
 pub mod acquire;
 pub mod cache;
 pub mod cli;
+pub mod cli_db;
 pub mod daemon;
 pub mod engine;
 pub mod image;
 pub mod progress;
 pub mod registry;
 pub mod scan;
+pub mod vulndb;

@@ -112,7 +112,10 @@ pub fn ingest_zip(
         let mut entry = archive
             .by_index(i)
             .map_err(|e| zip_err(format!("entry #{i}: {e}")))?;
-        let name = super::one_line(entry.name(), 200);
+        let name = match entry.name() {
+            Ok(n) => super::one_line(&n, 200),
+            Err(_) => format!("entry #{i}"),
+        };
         let entry_err = |reason: String| IngestError::Entry {
             path: shown.clone(),
             entry: name.clone(),
