@@ -387,6 +387,8 @@ struct FaultProxy {
     port: u16,
     injected: Arc<AtomicUsize>,
     always_429: Arc<AtomicUsize>,
+    /// Request lines (`GET /v2/… HTTP/1.1`) of every request, injected or forwarded.
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 fn read_request(s: &mut BufReader<TcpStream>) -> Option<(String, Vec<String>, Vec<u8>)> {
@@ -424,15 +426,18 @@ impl FaultProxy {
         let always_429 = Arc::new(AtomicUsize::new(0));
         let seen_manifest = Arc::new(AtomicUsize::new(0));
         let seen_blob = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = requests.clone();
         let (inj, always) = (injected.clone(), always_429.clone());
         std::thread::spawn(move || {
             for conn in l.incoming() {
                 let Ok(conn) = conn else { continue };
-                let (inj, always, sm, sb) = (
+                let (inj, always, sm, sb, log) = (
                     inj.clone(),
                     always.clone(),
                     seen_manifest.clone(),
                     seen_blob.clone(),
+                    log.clone(),
                 );
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(conn.try_clone().unwrap());
@@ -440,6 +445,7 @@ impl FaultProxy {
                     let Some((line, headers, body)) = read_request(&mut reader) else {
                         return;
                     };
+                    log.lock().unwrap_or_else(|e| e.into_inner()).push(line.clone());
                     let fault = if always.load(Ordering::SeqCst) == 1 {
                         Some((429, "Retry-After: 0\r\n"))
                     } else if line.contains("/manifests/") && sm.fetch_add(1, Ordering::SeqCst) == 0
@@ -485,6 +491,7 @@ impl FaultProxy {
             port,
             injected,
             always_429,
+            requests,
         }
     }
 }
@@ -945,4 +952,62 @@ fn bearer_token_auth() {
         err.to_string().contains("anonymous access refused"),
         "{err}"
     );
+}
+
+/// The layer cache, seen from the registry: a re-scan of an image whose layers are all
+/// cached downloads no layer blob at all (only the manifest and the config), and gives
+/// the same report.
+#[test]
+fn cached_layers_are_not_downloaded_again() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !prerequisites() {
+        return;
+    }
+    let reg = Registry::start("", "");
+    reg.push("debian-oci", "test/debian", "1", false);
+    let upstream: u16 = reg.host().rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = FaultProxy::start(upstream);
+    let host = format!("127.0.0.1:{}", proxy.port);
+    let image = format!("{host}/test/debian:1");
+    let local = image::open(images_dir().join("debian-oci").to_str().unwrap(), None).unwrap();
+    let layer_digests: Vec<String> = local.meta.layers.iter().filter_map(|l| l.digest.clone()).collect();
+    assert_eq!(layer_digests.len(), 2);
+
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let scan = |name: &str| -> String {
+        let report = out.path().join(name);
+        let status = Command::new(env!("CARGO_BIN_EXE_customs"))
+            .args(["scan", "--image", &image, "--insecure-registry", &host, "--format", "json", "--quiet"])
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .arg("--output")
+            .arg(&report)
+            .env_remove("CUSTOMS_REGISTRY_USERNAME")
+            .env_remove("CUSTOMS_REGISTRY_PASSWORD")
+            .status()
+            .unwrap();
+        assert!(status.success(), "scan of {image} failed");
+        std::fs::read_to_string(report).unwrap()
+    };
+    let layer_gets = |requests: &[String]| -> usize {
+        requests
+            .iter()
+            .filter(|r| r.starts_with("GET ") && layer_digests.iter().any(|d| r.contains(d.as_str())))
+            .count()
+    };
+
+    let cold = scan("cold.json");
+    let cold_requests = std::mem::take(&mut *proxy.requests.lock().unwrap());
+    assert!(layer_gets(&cold_requests) >= 2, "the cold scan downloads every layer: {cold_requests:?}");
+    let warm = scan("warm.json");
+    let warm_requests = proxy.requests.lock().unwrap().clone();
+    assert_eq!(layer_gets(&warm_requests), 0, "no layer blob is downloaded again: {warm_requests:?}");
+    assert!(warm_requests.iter().any(|r| r.contains("/manifests/")), "{warm_requests:?}");
+    let strip = |r: &str| -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_str(r).unwrap();
+        v["image"]["reference"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(strip(&cold), strip(&warm), "a cached re-scan gives the same report");
 }
