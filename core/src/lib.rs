@@ -32,4 +32,4 @@ pub use error::CoreError;
 
 /// Version of the analyzer set. Part of the layer-facts cache key: bump it whenever
 /// a change to any analyzer can change [`model::LayerFacts`] for the same layer.
-pub const ANALYZER_VERSION: u32 = 1;
+pub const ANALYZER_VERSION: u32 = 2;

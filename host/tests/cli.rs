@@ -269,3 +269,35 @@ fn table_output_names_the_image_os_and_packages() {
     assert!(header.contains("VERSION") && header.contains("LAYER"), "{header}");
     assert!(run.stdout.lines().any(|l| l.starts_with("libc6 ")), "{}", run.stdout);
 }
+
+/// CI jobs often share one cache directory: concurrent scans must all succeed, agree,
+/// and leave a cache that later scans can use.
+#[test]
+fn concurrent_scans_share_one_cache_directory() {
+    let image = images_dir().join("debian-whiteout.oci.tar");
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let reports: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let (image, cache, out) = (&image, cache.path(), out.path());
+                s.spawn(move || {
+                    let path = out.join(format!("r{i}.json"));
+                    let run = customs(
+                        &["scan", "--image", image.to_str().unwrap(), "--format", "json", "-q", "-o", path.to_str().unwrap()],
+                        cache,
+                    );
+                    assert_eq!(run.code, 0, "scan {i}: {}", run.stderr);
+                    fs::read_to_string(path).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(reports.windows(2).all(|w| w[0] == w[1]), "concurrent scans disagree");
+    let stats = customs(&["cache", "stats"], cache.path());
+    assert!(stats.stdout.contains("analyzed layers: 3"), "{}", stats.stdout);
+    let run = customs(&["scan", "--image", image.to_str().unwrap(), "--format", "json", "-q"], cache.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, reports[0]);
+}
