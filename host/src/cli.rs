@@ -32,6 +32,8 @@ enum Command {
     Scan(ScanArgs),
     /// Inspect or empty the cache directory.
     Cache(CacheArgs),
+    /// Build and inspect the local vulnerability database.
+    Db(crate::cli_db::DbArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -171,6 +173,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Cache(args) => run_cache(args),
+        Command::Db(args) => crate::cli_db::run_db(args),
     };
     match result {
         Ok(code) => code,

@@ -45,7 +45,12 @@ pub struct UpdateArgs {
     pub ecosystems: Vec<String>,
     /// Base URL(s) of OSV exports (`<URL>/<ECOSYSTEM>/all.zip`), tried in order;
     /// repeat the flag or separate with commas.
-    #[arg(long = "osv-url", value_name = "URL", env = "CUSTOMS_OSV_URL", value_delimiter = ',')]
+    #[arg(
+        long = "osv-url",
+        value_name = "URL",
+        env = "CUSTOMS_OSV_URL",
+        value_delimiter = ','
+    )]
     pub osv_url: Vec<String>,
     /// Fail instead of building a database when any record does not parse.
     #[arg(long)]
@@ -73,8 +78,9 @@ pub struct StatusArgs {
 fn cache_root(dir: Option<PathBuf>) -> Result<PathBuf> {
     match dir {
         Some(d) => Ok(d),
-        None => cache::default_dir()
-            .context("no cache directory: set --cache-dir, CUSTOMS_CACHE_DIR, XDG_CACHE_HOME or HOME"),
+        None => cache::default_dir().context(
+            "no cache directory: set --cache-dir, CUSTOMS_CACHE_DIR, XDG_CACHE_HOME or HOME",
+        ),
     }
 }
 
@@ -134,7 +140,9 @@ fn run_update(root: PathBuf, args: UpdateArgs) -> Result<ExitCode> {
                     eco.name,
                     eco.records,
                     if *resumed { ", resumed" } else { "" },
-                    verified_with.map(|v| format!(", verified by {v}")).unwrap_or_default()
+                    verified_with
+                        .map(|v| format!(", verified by {v}"))
+                        .unwrap_or_default()
                 );
                 if eco.failed > 0 {
                     eprintln!(
@@ -161,7 +169,10 @@ fn run_update(root: PathBuf, args: UpdateArgs) -> Result<ExitCode> {
         ),
         UpdateOutcome::NotModified => println!("database is up to date ({})", s.path),
         UpdateOutcome::BuiltConcurrently => {
-            println!("database was just built by a concurrent update ({})", s.path)
+            println!(
+                "database was just built by a concurrent update ({})",
+                s.path
+            )
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -181,7 +192,10 @@ fn run_status(root: PathBuf, args: StatusArgs) -> Result<ExitCode> {
         StatusFormat::Json => {
             let mut v = serde_json::to_value(s).context("serializing the status")?;
             v["age_secs"] = serde_json::json!(s.age_secs(now));
-            println!("{}", serde_json::to_string_pretty(&v).context("serializing the status")?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&v).context("serializing the status")?
+            );
         }
         StatusFormat::Table => {
             println!("database:       {}", s.path);
@@ -195,9 +209,21 @@ fn run_status(root: PathBuf, args: StatusArgs) -> Result<ExitCode> {
                 println!("checked at:     {}", vulndb::format_unix(s.checked_at));
             }
             println!("sources:        {}", s.sources.join(", "));
-            println!("records:        {} ({} affected entries)", s.records, s.entries);
-            let w = s.ecosystems.iter().map(|e| e.name.len()).max().unwrap_or(9).max(9);
-            println!("{:<w$}  {:>9}  {:>9}  {:>6}  FETCHED", "ECOSYSTEM", "RECORDS", "ENTRIES", "FAILED");
+            println!(
+                "records:        {} ({} affected entries)",
+                s.records, s.entries
+            );
+            let w = s
+                .ecosystems
+                .iter()
+                .map(|e| e.name.len())
+                .max()
+                .unwrap_or(9)
+                .max(9);
+            println!(
+                "{:<w$}  {:>9}  {:>9}  {:>6}  FETCHED",
+                "ECOSYSTEM", "RECORDS", "ENTRIES", "FAILED"
+            );
             for e in &s.ecosystems {
                 println!(
                     "{:<w$}  {:>9}  {:>9}  {:>6}  {}",

@@ -99,7 +99,9 @@ pub struct Downloaded {
 #[derive(Debug)]
 pub enum Fetched {
     /// The server confirmed the held copy is current (`304`).
-    NotModified { url: String },
+    NotModified {
+        url: String,
+    },
     Downloaded(Downloaded),
 }
 
@@ -150,7 +152,13 @@ pub fn export_url(base: &str, ecosystem: &str) -> String {
 fn file_stem(ecosystem: &str) -> String {
     ecosystem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -175,7 +183,9 @@ fn system_roots() -> RootCerts {
             .map(PathBuf::from),
         );
     for path in candidates {
-        let Ok(meta) = fs::metadata(&path) else { continue };
+        let Ok(meta) = fs::metadata(&path) else {
+            continue;
+        };
         if !meta.is_file() || meta.len() > 16 << 20 {
             continue;
         }
@@ -282,7 +292,9 @@ impl Downloader {
         if let Some(ra) = retry_after {
             return ra.min(self.options.max_delay);
         }
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         let step = self
             .options
             .base_delay
@@ -327,7 +339,12 @@ impl Downloader {
         }
         if let Some((offset, v)) = &resume_from {
             req = req.header("Range", &format!("bytes={offset}-"));
-            if let Some(ir) = v.etag.as_ref().filter(|e| !e.starts_with("W/")).or(v.last_modified.as_ref()) {
+            if let Some(ir) = v
+                .etag
+                .as_ref()
+                .filter(|e| !e.starts_with("W/"))
+                .or(v.last_modified.as_ref())
+            {
                 req = req.header("If-Range", ir);
             }
         }
@@ -358,7 +375,10 @@ impl Downloader {
                 // Our prefix is no longer valid; start over on the next try.
                 let _ = fs::remove_file(part);
                 let _ = fs::remove_file(&state_path);
-                return Err((Attempt::Transient("HTTP 416 for a resumed download".into()), None));
+                return Err((
+                    Attempt::Transient("HTTP 416 for a resumed download".into()),
+                    None,
+                ));
             }
             s if matches!(s, 429 | 500 | 502 | 503 | 504) => {
                 return Err((Attempt::Transient(format!("HTTP {s}")), retry_after(&resp)));
@@ -382,8 +402,13 @@ impl Downloader {
             .or_else(|| header("digest").and_then(|h| legacy_sha256(&h)));
         // Where the body starts and how long the whole file is.
         let (start, total) = if status == 206 {
-            let Some((first, _last, total)) = header("content-range").and_then(|h| content_range(&h)) else {
-                return Err((Attempt::Fatal("HTTP 206 without a usable Content-Range".into()), None));
+            let Some((first, _last, total)) =
+                header("content-range").and_then(|h| content_range(&h))
+            else {
+                return Err((
+                    Attempt::Fatal("HTTP 206 without a usable Content-Range".into()),
+                    None,
+                ));
             };
             match &resume_from {
                 Some((offset, _)) if *offset == first => (first, total),
@@ -391,21 +416,29 @@ impl Downloader {
                     let _ = fs::remove_file(part);
                     let _ = fs::remove_file(&state_path);
                     return Err((
-                        Attempt::Transient(format!("HTTP 206 starting at byte {first}, not where the partial file ends")),
+                        Attempt::Transient(format!(
+                            "HTTP 206 starting at byte {first}, not where the partial file ends"
+                        )),
                         None,
                     ));
                 }
             }
         } else {
-            (0, header("content-length").and_then(|v| v.parse::<u64>().ok()))
+            (
+                0,
+                header("content-length").and_then(|v| v.parse::<u64>().ok()),
+            )
         };
-        if let Some(t) = total {
-            if t > self.options.max_bytes {
-                return Err((
-                    Attempt::Fatal(format!("{t} bytes exceed the {}-byte download limit", self.options.max_bytes)),
-                    None,
-                ));
-            }
+        if let Some(t) = total
+            && t > self.options.max_bytes
+        {
+            return Err((
+                Attempt::Fatal(format!(
+                    "{t} bytes exceed the {}-byte download limit",
+                    self.options.max_bytes
+                )),
+                None,
+            ));
         }
         let mut file = if start == 0 {
             File::create(part).map_err(|e| io_fatal("creating", e))?
@@ -414,7 +447,8 @@ impl Downloader {
                 .append(true)
                 .open(part)
                 .map_err(|e| io_fatal("opening", e))?;
-            f.seek(io::SeekFrom::End(0)).map_err(|e| io_fatal("seeking", e))?;
+            f.seek(io::SeekFrom::End(0))
+                .map_err(|e| io_fatal("seeking", e))?;
             f
         };
         // Remember what this prefix belongs to before the first byte lands, so an
@@ -455,24 +489,28 @@ impl Downloader {
                 let _ = fs::remove_file(part);
                 let _ = fs::remove_file(&state_path);
                 return Err((
-                    Attempt::Fatal(format!("body exceeds the {}-byte download limit", self.options.max_bytes)),
+                    Attempt::Fatal(format!(
+                        "body exceeds the {}-byte download limit",
+                        self.options.max_bytes
+                    )),
                     None,
                 ));
             }
-            file.write_all(&buf[..n]).map_err(|e| io_fatal("writing", e))?;
+            file.write_all(&buf[..n])
+                .map_err(|e| io_fatal("writing", e))?;
         }
         file.sync_all().map_err(|e| io_fatal("syncing", e))?;
         drop(file);
         let size = start + got;
         tracing::debug!(%url, bytes = size, ms = started.elapsed().as_millis() as u64, "downloaded");
-        if let Some(t) = total {
-            if size != t {
-                // Kept: the next try resumes from here.
-                return Err((
-                    Attempt::Transient(format!("body ended at byte {size} of {t}")),
-                    None,
-                ));
-            }
+        if let Some(t) = total
+            && size != t
+        {
+            // Kept: the next try resumes from here.
+            return Err((
+                Attempt::Transient(format!("body ended at byte {size} of {t}")),
+                None,
+            ));
         }
         // The whole file is here: check it, then hand it over.
         let discard = || {
@@ -487,21 +525,28 @@ impl Downloader {
         if let Some(want) = expected_md5 {
             if want != md5 {
                 discard();
-                return Err((Attempt::Transient("MD5 does not match the server's x-goog-hash".into()), None));
+                return Err((
+                    Attempt::Transient("MD5 does not match the server's x-goog-hash".into()),
+                    None,
+                ));
             }
             verified_with = Some("md5 (x-goog-hash)");
         }
         if let Some(want) = expected_sha256 {
             if want != sha256 {
                 discard();
-                return Err((Attempt::Transient("SHA-256 does not match the server's digest header".into()), None));
+                return Err((
+                    Attempt::Transient("SHA-256 does not match the server's digest header".into()),
+                    None,
+                ));
             }
             verified_with = Some("sha-256 (digest header)");
         }
-        if let Err(e) = File::open(part)
-            .map_err(|e| e.to_string())
-            .and_then(|f| zip::ZipArchive::new(f).map(|_| ()).map_err(|e| e.to_string()))
-        {
+        if let Err(e) = File::open(part).map_err(|e| e.to_string()).and_then(|f| {
+            zip::ZipArchive::new(f)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }) {
             discard();
             return Err((
                 Attempt::Transient(format!(
@@ -633,7 +678,10 @@ fn retry_after<B>(resp: &Response<B>) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = imf_date(v)?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Parses `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -650,12 +698,22 @@ fn imf_date(s: &str) -> Option<SystemTime> {
     .position(|m| m == mon)? as i64
         + 1;
     let year: i64 = year.parse().ok()?;
-    let t: Vec<i64> = hms.split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
-    let [h, m, sec] = t.as_slice() else { return None };
-    if !(1970..=9999).contains(&year) || !(1..=31).contains(&day) || *h > 23 || *m > 59 || *sec > 60 {
+    let t: Vec<i64> = hms
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, sec] = t.as_slice() else {
+        return None;
+    };
+    if !(1970..=9999).contains(&year) || !(1..=31).contains(&day) || *h > 23 || *m > 59 || *sec > 60
+    {
         return None;
     }
-    let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let (y, mo) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
     let era = y / 400;
     let yoe = y - era * 400;
     let doy = (153 * mo + 2) / 5 + day - 1;
@@ -684,7 +742,10 @@ mod tests {
         assert_eq!(hex::encode(md5), "3a393d7377617f182829554763015b1d");
         assert!(goog_md5("crc32c=n03x6A==").is_none());
         let t = imf_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(), 784_111_777);
+        assert_eq!(
+            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+            784_111_777
+        );
         assert!(imf_date("nonsense").is_none());
     }
 }

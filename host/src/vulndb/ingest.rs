@@ -169,7 +169,11 @@ pub fn ingest_zip(
                 if stats.failures.len() < MAX_FAILURES_KEPT {
                     let id = serde_json::from_slice::<serde_json::Value>(&buf)
                         .ok()
-                        .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(|s| super::one_line(s, 100)));
+                        .and_then(|v| {
+                            v.get("id")
+                                .and_then(|i| i.as_str())
+                                .map(|s| super::one_line(s, 100))
+                        });
                     stats.failures.push(Failure {
                         file: name.clone(),
                         id,

@@ -76,7 +76,9 @@ pub struct VulnDb {
 
 impl std::fmt::Debug for VulnDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VulnDb").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("VulnDb")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,7 +87,9 @@ impl std::fmt::Debug for VulnDb {
 pub enum OpenError {
     #[error("no vulnerability database at {0}; run `customs db update`")]
     Missing(String),
-    #[error("vulnerability database {path} is unusable ({detail}); run `customs db update` to rebuild it")]
+    #[error(
+        "vulnerability database {path} is unusable ({detail}); run `customs db update` to rebuild it"
+    )]
     Unusable { path: String, detail: String },
 }
 
@@ -120,7 +124,9 @@ impl VulnDb {
         }
         let conn = Connection::open_with_flags(
             store::uri(path, "mode=ro&immutable=1"),
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| unusable(path, e))?;
         let app: i32 = conn
@@ -163,7 +169,10 @@ impl VulnDb {
 
     /// The records with an affected entry under any (normalized ecosystem key,
     /// package name) of `keys`, each once, sorted by id.
-    pub fn lookup<K: AsRef<str>, N: AsRef<str>>(&self, keys: &[(K, N)]) -> Result<Vec<Vulnerability>, StoreError> {
+    pub fn lookup<K: AsRef<str>, N: AsRef<str>>(
+        &self,
+        keys: &[(K, N)],
+    ) -> Result<Vec<Vulnerability>, StoreError> {
         let e = |x: rusqlite::Error| err(&self.path, x);
         let mut rids = BTreeSet::new();
         {
@@ -202,7 +211,10 @@ impl VulnDb {
         let mut stmt = self.conn.prepare_cached(sql).map_err(e)?;
         let mut out = BTreeSet::new();
         for id in ids {
-            for rid in stmt.query_map([id.as_ref()], |r| r.get::<_, i64>(0)).map_err(e)? {
+            for rid in stmt
+                .query_map([id.as_ref()], |r| r.get::<_, i64>(0))
+                .map_err(e)?
+            {
                 out.insert(rid.map_err(e)?);
             }
         }
@@ -222,7 +234,10 @@ impl VulnDb {
                 .optional()
                 .map_err(e)?;
             let Some((id, size, blob)) = row else {
-                return Err(err(&self.path, format!("index names record #{rid}, which is missing")));
+                return Err(err(
+                    &self.path,
+                    format!("index names record #{rid}, which is missing"),
+                ));
             };
             out.push(store::decode_record(&id, size, &blob).map_err(|m| err(&self.path, m))?);
         }
@@ -233,7 +248,11 @@ impl VulnDb {
     /// The in-memory index for matching `packages` of an image whose OS is `os`:
     /// every record under the scan's lookup keys, plus the records those reference
     /// by alias/upstream id (for severity and titles).
-    pub fn advisory_db(&self, packages: &[ReportPackage], os: &OsInfo) -> Result<AdvisoryDb, StoreError> {
+    pub fn advisory_db(
+        &self,
+        packages: &[ReportPackage],
+        os: &OsInfo,
+    ) -> Result<AdvisoryDb, StoreError> {
         let queries: Vec<PackageQuery<'_>> = packages.iter().map(PackageQuery::from).collect();
         let keys: Vec<(String, String)> = vuln::lookup_requests(&queries, os).into_iter().collect();
         let mut db = AdvisoryDb::new();
@@ -260,9 +279,15 @@ fn read_status(conn: &Connection, path: &Path) -> Result<DbStatus, String> {
         let (k, v) = row.map_err(|e| e.to_string())?;
         meta.insert(k, v);
     }
-    let get = |k: &str| meta.get(k).cloned().ok_or_else(|| format!("metadata `{k}` missing"));
+    let get = |k: &str| {
+        meta.get(k)
+            .cloned()
+            .ok_or_else(|| format!("metadata `{k}` missing"))
+    };
     let num = |k: &str| -> Result<i64, String> {
-        get(k)?.parse::<i64>().map_err(|_| format!("metadata `{k}` is not a number"))
+        get(k)?
+            .parse::<i64>()
+            .map_err(|_| format!("metadata `{k}` is not a number"))
     };
     let stored = get("checksum")?;
     let actual = store::checksum(conn).map_err(|e| e.to_string())?;
@@ -313,7 +338,8 @@ fn read_status(conn: &Connection, path: &Path) -> Result<DbStatus, String> {
         built_at,
         build_id,
         generator: get("generator")?,
-        sources: serde_json::from_str(&get("sources")?).map_err(|_| "metadata `sources` is not a list")?,
+        sources: serde_json::from_str(&get("sources")?)
+            .map_err(|_| "metadata `sources` is not a list")?,
         checked_at,
         records: num("count_records")?.max(0) as u64,
         entries: num("count_affected")?.max(0) as u64,

@@ -50,7 +50,10 @@ impl UpdateOptions {
     pub fn new(cache_root: PathBuf) -> Self {
         UpdateOptions {
             cache_root,
-            ecosystems: super::DEFAULT_ECOSYSTEMS.iter().map(|s| s.to_string()).collect(),
+            ecosystems: super::DEFAULT_ECOSYSTEMS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             mirrors: vec![super::DEFAULT_OSV_URL.to_string()],
             download: DownloadOptions::default(),
             ingest: IngestLimits::default(),
@@ -108,7 +111,9 @@ pub struct UpdateReport {
 pub enum UpdateError {
     #[error("no ecosystems to update")]
     NoEcosystems,
-    #[error("another `customs db update` has held {path} for {waited_secs} s; giving up (the existing database is unchanged)")]
+    #[error(
+        "another `customs db update` has held {path} for {waited_secs} s; giving up (the existing database is unchanged)"
+    )]
     LockTimeout { path: String, waited_secs: u64 },
     #[error("{path}: {source}")]
     Io {
@@ -122,7 +127,9 @@ pub enum UpdateError {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{count} record(s) of {ecosystem} did not parse (first: {first}); --strict refuses a database without them")]
+    #[error(
+        "{count} record(s) of {ecosystem} did not parse (first: {first}); --strict refuses a database without them"
+    )]
     Strict {
         ecosystem: String,
         count: u64,
@@ -185,8 +192,12 @@ fn peek_build_id(db: &Path) -> Option<String> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
     )
     .ok()?;
-    conn.query_row("SELECT value FROM metadata WHERE key = 'build_id'", [], |r| r.get(0))
-        .ok()
+    conn.query_row(
+        "SELECT value FROM metadata WHERE key = 'build_id'",
+        [],
+        |r| r.get(0),
+    )
+    .ok()
 }
 
 /// Removes temporary databases of updates that were killed (only called while
@@ -194,7 +205,11 @@ fn peek_build_id(db: &Path) -> Option<String> {
 fn remove_stale_temporaries(dir: &Path) {
     let Ok(rd) = fs::read_dir(dir) else { return };
     for entry in rd.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(".osv.db.tmp-") {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".osv.db.tmp-")
+        {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -240,7 +255,12 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
         }
     };
     let holds_wanted = |db: &VulnDb| {
-        let have: Vec<&str> = db.status().ecosystems.iter().map(|e| e.name.as_str()).collect();
+        let have: Vec<&str> = db
+            .status()
+            .ecosystems
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
         have == wanted
     };
     if let Some(db) = &old {
@@ -275,30 +295,33 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
         fetched.push((eco.clone(), f));
     }
 
-    let all_unchanged = fetched.iter().all(|(_, f)| matches!(f, Fetched::NotModified { .. }));
-    if let (true, Some(db)) = (all_unchanged, &old) {
-        if holds_wanted(db) {
-            let line = format!("{} {}\n", db.status().build_id, super::now_unix());
-            write_atomically(&dir, &query::checked_path(&db_path), line.as_bytes())?;
-            let status = VulnDb::open_file(&db_path)?.status().clone();
-            return Ok(UpdateReport {
-                outcome: UpdateOutcome::NotModified,
-                ecosystems: fetched
-                    .into_iter()
-                    .map(|(name, f)| EcosystemReport {
-                        name,
-                        action: match f {
-                            Fetched::NotModified { url } => EcosystemAction::NotModified { url },
-                            Fetched::Downloaded(_) => unreachable!("all exports are unchanged"),
-                        },
-                        records: 0,
-                        failed: 0,
-                        failures: Vec::new(),
-                    })
-                    .collect(),
-                status,
-            });
-        }
+    let all_unchanged = fetched
+        .iter()
+        .all(|(_, f)| matches!(f, Fetched::NotModified { .. }));
+    if all_unchanged
+        && let Some(db) = &old
+        && holds_wanted(db)
+    {
+        let line = format!("{} {}\n", db.status().build_id, super::now_unix());
+        write_atomically(&dir, &query::checked_path(&db_path), line.as_bytes())?;
+        let status = VulnDb::open_file(&db_path)?.status().clone();
+        return Ok(UpdateReport {
+            outcome: UpdateOutcome::NotModified,
+            ecosystems: fetched
+                .into_iter()
+                .map(|(name, f)| EcosystemReport {
+                    name,
+                    action: match f {
+                        Fetched::NotModified { url } => EcosystemAction::NotModified { url },
+                        Fetched::Downloaded(_) => unreachable!("all exports are unchanged"),
+                    },
+                    records: 0,
+                    failed: 0,
+                    failures: Vec::new(),
+                })
+                .collect(),
+            status,
+        });
     }
     let old_path = old.as_ref().map(|db| db.path().to_path_buf());
     drop(old);
@@ -331,11 +354,14 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
             Fetched::Downloaded(d) => {
                 let mut sink_err = None;
                 let stats = ingest::ingest_zip(&d.path, &options.ingest, |record, json| {
-                    builder.insert(&name, &record, json).map(|_| ()).map_err(|e| {
-                        let msg = e.to_string();
-                        sink_err = Some(e);
-                        msg
-                    })
+                    builder
+                        .insert(&name, &record, json)
+                        .map(|_| ())
+                        .map_err(|e| {
+                            let msg = e.to_string();
+                            sink_err = Some(e);
+                            msg
+                        })
                 });
                 if let Some(e) = sink_err {
                     return Err(e.into());
@@ -354,7 +380,14 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
                     let first = stats
                         .failures
                         .first()
-                        .map(|f| format!("{} ({}): {}", f.id.as_deref().unwrap_or("?"), f.file, f.error))
+                        .map(|f| {
+                            format!(
+                                "{} ({}): {}",
+                                f.id.as_deref().unwrap_or("?"),
+                                f.file,
+                                f.error
+                            )
+                        })
                         .unwrap_or_default();
                     return Err(UpdateError::Strict {
                         ecosystem: name,
@@ -403,7 +436,8 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     builder.finish(&options.mirrors, super::now_unix())?;
     // Verify exactly as a scan will open it before anyone can see it.
     let status = VulnDb::open_file(tmp.path())?.status().clone();
-    tmp.persist(&db_path).map_err(|e| io_err(&db_path)(e.error))?;
+    tmp.persist(&db_path)
+        .map_err(|e| io_err(&db_path)(e.error))?;
     if let Ok(d) = File::open(&dir) {
         let _ = d.sync_all();
     }
