@@ -45,8 +45,25 @@ pub fn prepare(range: &Range, eco: Ecosystem) -> Option<Vec<PreparedEvent>> {
             version: normalize_version(eco, kind, v),
         });
     }
-    events.sort_by(|a, b| compare_events(eco, a, b));
+    sort_events(&mut events, eco);
     Some(events)
+}
+
+/// Sorts events by the ecosystem's version ordering.
+///
+/// An insertion sort on purpose: advisory data is untrusted, and an ordering that is not
+/// total on malformed versions (apk's, on invalid ones) can make the standard library's
+/// sorts panic. An insertion sort only ever swaps neighbours, so it always terminates
+/// with some order; ranges hold a handful of events, so its quadratic worst case costs
+/// nothing in practice.
+fn sort_events(events: &mut [PreparedEvent], eco: Ecosystem) {
+    for i in 1..events.len() {
+        let mut j = i;
+        while j > 0 && compare_events(eco, &events[j - 1], &events[j]) == Ordering::Greater {
+            events.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 /// Advisory versions as compared: rpm versions without an epoch get epoch 0 spelled
@@ -115,6 +132,35 @@ pub fn next_fixed<'a>(
                 && version::compare(eco, &e.version, installed) == Ordering::Greater
         })
         .map(|e| e.version.as_str())
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use super::*;
+    use crate::vuln::osv::Event;
+
+    #[test]
+    fn malformed_apk_versions_never_panic_the_sort() {
+        // Invalid apk versions: the comparison is not a total order on them.
+        let versions = ["1.0-r", "1--r1", "a.b", "1.0_p", "-r0", "1.0-r1", "2", "0.9", "1_", "1-r-1", "1.0"];
+        let events: Vec<Event> = versions
+            .iter()
+            .cycle()
+            .take(200)
+            .enumerate()
+            .map(|(i, v)| {
+                let v = Some(v.to_string());
+                if i % 2 == 0 {
+                    Event { introduced: v, ..Default::default() }
+                } else {
+                    Event { fixed: v, ..Default::default() }
+                }
+            })
+            .collect();
+        let range = Range { kind: "ECOSYSTEM".into(), events, ..Default::default() };
+        let prepared = prepare(&range, Ecosystem::Apk).expect("ecosystem range");
+        assert_eq!(prepared.len(), 200);
+    }
 }
 
 #[cfg(test)]
