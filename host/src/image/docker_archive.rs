@@ -11,6 +11,7 @@
 use super::config;
 use super::digest::{Algorithm, Digest};
 use super::reference::{Selector, repo_name_matches};
+use super::spec::{check_config_platform, check_layer_count};
 use super::store::Store;
 use super::{ImageError, LayerSource, Limits, Platform, Resolved};
 use serde::Deserialize;
@@ -117,29 +118,14 @@ pub(crate) fn read(
         });
     }
     let config = config::parse(&config_bytes, &config_blob.display, limits)?;
-    if let Some(wanted) = platform
-        && !config.platform.satisfies(wanted)
-    {
-        return Err(ImageError::NoPlatform {
-            path: store.display(),
-            platform: wanted.to_string(),
-            available: config.platform.to_string(),
-        });
-    }
-    if entry.layers.len() > limits.max_layers {
-        return Err(ImageError::TooLarge {
-            what: format!("{}: Layers", manifest.display),
-            size: entry.layers.len() as u64,
-            limit: limits.max_layers as u64,
-        });
-    }
-    if config.diff_ids.len() != entry.layers.len() {
-        return Err(ImageError::LayerCountMismatch {
-            file: config_blob.display,
-            diff_ids: config.diff_ids.len(),
-            layers: entry.layers.len(),
-        });
-    }
+    check_config_platform(&config.platform, platform, || store.display())?;
+    check_layer_count(
+        entry.layers.len(),
+        config.diff_ids.len(),
+        &format!("{}: Layers", manifest.display),
+        &config_blob.display,
+        limits,
+    )?;
     let layers = entry
         .layers
         .iter()

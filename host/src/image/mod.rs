@@ -23,6 +23,7 @@ mod docker_archive;
 mod oci;
 pub mod platform;
 pub mod reference;
+pub(crate) mod spec;
 mod store;
 mod verify;
 

@@ -9,57 +9,18 @@ use super::config;
 use super::decompress::{Compression, MediaTypeCompression};
 use super::digest::{Digest, digest_like};
 use super::reference::{Selector, ref_name_matches, repo_name_matches};
+use super::spec::{
+    DOCKER_LIST, DOCKER_MANIFEST, Descriptor, Index, Manifest, OCI_INDEX, OCI_MANIFEST,
+    PlatformMatch, check_config_platform, check_layer_count, check_size, is_image_config,
+    match_platform,
+};
 use super::store::Store;
 use super::{ImageError, LayerSource, Limits, Platform, Resolved};
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
-
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+use std::collections::BTreeSet;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 const CONTAINERD_NAME: &str = "io.containerd.image.name";
-
-#[derive(Debug, Clone, Deserialize)]
-struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    size: u64,
-    #[serde(default)]
-    annotations: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    platform: Option<PlatformJson>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct PlatformJson {
-    #[serde(default)]
-    os: String,
-    #[serde(default)]
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Index {
-    #[serde(default)]
-    manifests: Vec<Descriptor>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Manifest {
-    #[serde(rename = "mediaType", default)]
-    media_type: Option<String>,
-    config: Descriptor,
-    #[serde(default)]
-    layers: Vec<Descriptor>,
-}
 
 #[derive(Debug, Deserialize)]
 struct LayoutFile {
@@ -117,29 +78,11 @@ fn names_of(d: &Descriptor) -> BTreeSet<String> {
         .collect()
 }
 
-fn platform_of(d: &Descriptor) -> Option<Platform> {
-    d.platform
-        .as_ref()
-        .filter(|p| !p.os.is_empty() && !p.architecture.is_empty())
-        .map(|p| Platform::new(&p.os, &p.architecture, p.variant.as_deref()))
-}
-
 fn parse_digest(s: &str, file: &str, field: &str) -> Result<Digest, ImageError> {
     Digest::parse(s).map_err(|e| ImageError::Invalid {
         file: file.to_string(),
         detail: format!("{field}: {e}"),
     })
-}
-
-fn check_size(size: u64, file: &str, field: &str, limits: &Limits) -> Result<(), ImageError> {
-    if size > limits.max_blob_size {
-        return Err(ImageError::TooLarge {
-            what: format!("{file}: {field}"),
-            size,
-            limit: limits.max_blob_size,
-        });
-    }
-    Ok(())
 }
 
 impl Walk<'_> {
@@ -191,22 +134,13 @@ impl Walk<'_> {
                 // A missing media type is tolerated as an image manifest (old writers);
                 // the manifest itself is checked once chosen.
                 OCI_MANIFEST | DOCKER_MANIFEST | "" => {
-                    let attestation = d
-                        .annotations
-                        .as_ref()
-                        .and_then(|a| a.get("vnd.docker.reference.type"))
-                        .is_some_and(|t| t == "attestation-manifest");
-                    let platform = platform_of(d);
-                    let unknown_platform = platform
-                        .as_ref()
-                        .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown");
-                    if attestation || unknown_platform {
+                    if d.is_attachment() {
                         continue;
                     }
                     self.candidates.push(Candidate {
                         digest,
                         size: d.size,
-                        platform,
+                        platform: d.platform(),
                         names,
                         ancestors,
                         referenced_by: file.to_string(),
@@ -300,47 +234,22 @@ fn choose(
         return Ok(only.clone());
     }
     let wanted = platform.cloned().unwrap_or_else(Platform::host);
-    let fits: Vec<&Candidate> = matching
-        .iter()
-        .filter(|c| c.platform.as_ref().is_some_and(|p| p.satisfies(&wanted)))
-        .collect();
-    match fits.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
-            let mut platforms: Vec<String> = matching
+    match match_platform(&matching, |c| c.platform.as_ref(), &wanted) {
+        PlatformMatch::One(one) => Ok(one.clone()),
+        PlatformMatch::Nothing { available } => Err(ImageError::NoPlatform {
+            path,
+            platform: wanted.to_string(),
+            available: available.join(", "),
+        }),
+        PlatformMatch::Several(many) => Err(ImageError::AmbiguousPlatform {
+            path,
+            platform: wanted.to_string(),
+            available: many
                 .iter()
-                .map(|c| {
-                    c.platform
-                        .as_ref()
-                        .map_or("unspecified".into(), Platform::to_string)
-                })
-                .collect();
-            platforms.sort();
-            platforms.dedup();
-            Err(ImageError::NoPlatform {
-                path,
-                platform: wanted.to_string(),
-                available: platforms.join(", "),
-            })
-        }
-        many => {
-            let exact: Vec<&&Candidate> = many
-                .iter()
-                .filter(|c| c.platform.as_ref() == Some(&wanted))
-                .collect();
-            if let [one] = exact.as_slice() {
-                return Ok((**one).clone());
-            }
-            Err(ImageError::AmbiguousPlatform {
-                path,
-                platform: wanted.to_string(),
-                available: many
-                    .iter()
-                    .map(|c| c.describe())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            })
-        }
+                .map(|c| c.describe())
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
     }
 }
 
@@ -407,7 +316,7 @@ pub(crate) fn read(
         });
     }
     let cfg_desc = &manifest.config;
-    if cfg_desc.media_type != OCI_CONFIG && cfg_desc.media_type != DOCKER_CONFIG {
+    if !is_image_config(&cfg_desc.media_type) {
         return Err(ImageError::UnsupportedMediaType {
             file: mfile,
             media_type: cfg_desc.media_type.clone(),
@@ -419,30 +328,16 @@ pub(crate) fn read(
     let (config_bytes, config_blob) =
         store.read_verified(&config_digest, cfg_desc.size, &mfile, limits)?;
     let config = config::parse(&config_bytes, &config_blob.display, limits)?;
-    if chosen.platform.is_none()
-        && let Some(wanted) = platform
-        && !config.platform.satisfies(wanted)
-    {
-        return Err(ImageError::NoPlatform {
-            path: store.display(),
-            platform: wanted.to_string(),
-            available: config.platform.to_string(),
-        });
+    if chosen.platform.is_none() {
+        check_config_platform(&config.platform, platform, || store.display())?;
     }
-    if manifest.layers.len() > limits.max_layers {
-        return Err(ImageError::TooLarge {
-            what: format!("{mfile}: layers"),
-            size: manifest.layers.len() as u64,
-            limit: limits.max_layers as u64,
-        });
-    }
-    if config.diff_ids.len() != manifest.layers.len() {
-        return Err(ImageError::LayerCountMismatch {
-            file: config_blob.display,
-            diff_ids: config.diff_ids.len(),
-            layers: manifest.layers.len(),
-        });
-    }
+    check_layer_count(
+        manifest.layers.len(),
+        config.diff_ids.len(),
+        &format!("{mfile}: layers"),
+        &config_blob.display,
+        limits,
+    )?;
     let referenced_by = format!("manifest {}", chosen.digest);
     let mut layers = Vec::with_capacity(manifest.layers.len());
     for (i, (d, diff_id)) in manifest.layers.iter().zip(&config.diff_ids).enumerate() {

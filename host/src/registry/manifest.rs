@@ -10,19 +10,16 @@ use super::Session;
 use super::errors::RegistryError;
 use super::reference::Target;
 use crate::image::decompress::{Compression, MediaTypeCompression};
-use crate::image::digest::{Digest, digest_like};
+use crate::image::digest::Digest;
+use crate::image::spec::{
+    Descriptor, Index, Manifest, PlatformMatch, SCHEMA1, check_layer_count, check_size,
+    is_image_config, match_platform, verify_bytes,
+};
 use crate::image::{ImageError, LayerSource, Platform, Resolved, config};
-use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
-const SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1";
+pub use crate::image::spec::{DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
 
 /// What we accept, most specific first.
 pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
@@ -31,45 +28,6 @@ pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/v
 pub const MAX_MANIFEST: u64 = 4 << 20;
 /// Deepest nesting of indexes we follow.
 const MAX_INDEX_DEPTH: usize = 4;
-
-#[derive(Debug, Clone, Deserialize)]
-struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    size: u64,
-    #[serde(default)]
-    platform: Option<PlatformJson>,
-    #[serde(default)]
-    annotations: Option<std::collections::BTreeMap<String, String>>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct PlatformJson {
-    #[serde(default)]
-    os: String,
-    #[serde(default)]
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Index {
-    #[serde(default)]
-    manifests: Vec<Descriptor>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Manifest {
-    #[serde(rename = "schemaVersion", default)]
-    schema_version: Option<u64>,
-    config: Option<Descriptor>,
-    #[serde(default)]
-    layers: Vec<Descriptor>,
-    #[serde(default)]
-    manifests: Option<Vec<Descriptor>>,
-}
 
 /// A fetched, verified manifest-like document.
 pub(crate) struct Fetched {
@@ -116,42 +74,14 @@ impl Session {
         let bytes = self.read_bounded(resp, MAX_MANIFEST, &display)?;
         let digest = match expected {
             Some((d, size)) => {
-                if let Some(size) = size
-                    && bytes.len() as u64 != size
-                {
-                    return Err(ImageError::SizeMismatch {
-                        blob: d.to_string(),
-                        file: self.reference.repo_display(),
-                        expected: size,
-                        actual: bytes.len() as u64,
-                    }
-                    .into());
-                }
-                let got = digest_like(d, &bytes);
-                if &got != d {
-                    return Err(ImageError::DigestMismatch {
-                        blob: d.to_string(),
-                        file: self.reference.repo_display(),
-                        got: got.to_string(),
-                    }
-                    .into());
-                }
+                verify_bytes(&bytes, d, size, &self.reference.repo_display())?;
                 d.clone()
             }
             None => {
-                let got = Digest::sha256_of(&bytes);
                 if let Some(h) = header_digest {
-                    let mine = digest_like(&h, &bytes);
-                    if mine != h {
-                        return Err(ImageError::DigestMismatch {
-                            blob: h.to_string(),
-                            file: display,
-                            got: mine.to_string(),
-                        }
-                        .into());
-                    }
+                    verify_bytes(&bytes, &h, None, &display)?;
                 }
-                got
+                Digest::sha256_of(&bytes)
             }
         };
         let declared = serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -185,12 +115,13 @@ impl Session {
         let mut depth = 0;
         let mut seen = BTreeSet::new();
         let manifest = loop {
-            let parsed: Manifest = serde_json::from_slice(&doc.bytes).map_err(|e| {
-                ImageError::json(
-                    &format!("{} manifest {}", self.reference.repo_display(), doc.digest),
-                    e,
-                )
-            })?;
+            let parsed: Manifest<Option<Descriptor>> =
+                serde_json::from_slice(&doc.bytes).map_err(|e| {
+                    ImageError::json(
+                        &format!("{} manifest {}", self.reference.repo_display(), doc.digest),
+                        e,
+                    )
+                })?;
             let is_index = doc.media_type == OCI_INDEX
                 || doc.media_type == DOCKER_LIST
                 || (doc.media_type.is_empty() && parsed.manifests.is_some());
@@ -237,7 +168,7 @@ impl Session {
             .config
             .as_ref()
             .ok_or_else(|| self.invalid(format!("manifest {} has no config", doc.digest)))?;
-        if cfg_desc.media_type != OCI_CONFIG && cfg_desc.media_type != DOCKER_CONFIG {
+        if !is_image_config(&cfg_desc.media_type) {
             return Err(ImageError::UnsupportedMediaType {
                 file: mfile,
                 media_type: cfg_desc.media_type.clone(),
@@ -261,33 +192,17 @@ impl Session {
                 available: config.platform.to_string(),
             });
         }
-        if manifest.layers.len() > self.limits.max_layers {
-            return Err(ImageError::TooLarge {
-                what: format!("{mfile}: layers"),
-                size: manifest.layers.len() as u64,
-                limit: self.limits.max_layers as u64,
-            }
-            .into());
-        }
-        if config.diff_ids.len() != manifest.layers.len() {
-            return Err(ImageError::LayerCountMismatch {
-                file: config_display,
-                diff_ids: config.diff_ids.len(),
-                layers: manifest.layers.len(),
-            }
-            .into());
-        }
+        check_layer_count(
+            manifest.layers.len(),
+            config.diff_ids.len(),
+            &format!("{mfile}: layers"),
+            &config_display,
+            &self.limits,
+        )?;
         let mut layers = Vec::with_capacity(manifest.layers.len());
         for (i, (d, diff_id)) in manifest.layers.iter().zip(&config.diff_ids).enumerate() {
             let digest = self.parse_digest(&d.digest, &format!("layers[{i}].digest"))?;
-            if d.size > self.limits.max_blob_size {
-                return Err(ImageError::TooLarge {
-                    what: format!("{mfile}: layers[{i}].size"),
-                    size: d.size,
-                    limit: self.limits.max_blob_size,
-                }
-                .into());
-            }
+            check_size(d.size, &mfile, &format!("layers[{i}].size"), &self.limits)?;
             let compression = match Compression::from_media_type(&d.media_type) {
                 MediaTypeCompression::Known(c) => c,
                 MediaTypeCompression::Unsupported if d.media_type.is_empty() => {
@@ -351,27 +266,14 @@ impl Session {
         }
         let mut candidates: Vec<(Option<Platform>, &Descriptor)> = Vec::new();
         for d in &index.manifests {
-            let attestation = d
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get("vnd.docker.reference.type"))
-                .is_some_and(|t| t == "attestation-manifest");
-            let p = d
-                .platform
-                .as_ref()
-                .filter(|p| !p.os.is_empty() && !p.architecture.is_empty())
-                .map(|p| Platform::new(&p.os, &p.architecture, p.variant.as_deref()));
-            let unknown = p
-                .as_ref()
-                .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown");
             let is_image = matches!(
                 d.media_type.as_str(),
                 OCI_MANIFEST | DOCKER_MANIFEST | OCI_INDEX | DOCKER_LIST | ""
             );
-            if attestation || unknown || !is_image {
+            if d.is_attachment() || !is_image {
                 continue;
             }
-            candidates.push((p, d));
+            candidates.push((d.platform(), d));
         }
         let wanted = platform.cloned().unwrap_or_else(Platform::host);
         let pick = |d: &Descriptor| -> Result<(Digest, u64), RegistryError> {
@@ -380,57 +282,36 @@ impl Session {
         if let [(None, d)] = candidates.as_slice() {
             return pick(d);
         }
-        let fits: Vec<&(Option<Platform>, &Descriptor)> = candidates
-            .iter()
-            .filter(|(p, _)| p.as_ref().is_some_and(|p| p.satisfies(&wanted)))
-            .collect();
-        match fits.as_slice() {
-            [(_, d)] => pick(d),
-            [] => {
-                let mut available: Vec<String> = candidates
+        match match_platform(&candidates, |(p, _)| p.as_ref(), &wanted) {
+            PlatformMatch::One((_, d)) => pick(d),
+            PlatformMatch::Nothing { available } => Err(RegistryError::NoPlatform {
+                registry: self.reference.registry.clone(),
+                repository: self.reference.repository.clone(),
+                reference: self.reference.manifest_ref(),
+                platform: wanted.to_string(),
+                available: if available.is_empty() {
+                    "none (the index lists no image manifests)".into()
+                } else {
+                    available.join(", ")
+                },
+            }),
+            PlatformMatch::Several(many) => Err(RegistryError::AmbiguousPlatform {
+                registry: self.reference.registry.clone(),
+                repository: self.reference.repository.clone(),
+                reference: self.reference.manifest_ref(),
+                platform: wanted.to_string(),
+                available: many
                     .iter()
-                    .map(|(p, _)| p.as_ref().map_or("unspecified".into(), Platform::to_string))
-                    .collect();
-                available.sort();
-                available.dedup();
-                Err(RegistryError::NoPlatform {
-                    registry: self.reference.registry.clone(),
-                    repository: self.reference.repository.clone(),
-                    reference: self.reference.manifest_ref(),
-                    platform: wanted.to_string(),
-                    available: if available.is_empty() {
-                        "none (the index lists no image manifests)".into()
-                    } else {
-                        available.join(", ")
-                    },
-                })
-            }
-            many => {
-                let exact: Vec<_> = many
-                    .iter()
-                    .filter(|(p, _)| p.as_ref() == Some(&wanted))
-                    .collect();
-                if let [(_, d)] = exact.as_slice() {
-                    return pick(d);
-                }
-                Err(RegistryError::AmbiguousPlatform {
-                    registry: self.reference.registry.clone(),
-                    repository: self.reference.repository.clone(),
-                    reference: self.reference.manifest_ref(),
-                    platform: wanted.to_string(),
-                    available: many
-                        .iter()
-                        .map(|(p, d)| {
-                            format!(
-                                "{} [{}]",
-                                d.digest,
-                                p.as_ref().map_or("unspecified".into(), Platform::to_string)
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                })
-            }
+                    .map(|(p, d)| {
+                        format!(
+                            "{} [{}]",
+                            d.digest,
+                            p.as_ref().map_or("unspecified".into(), Platform::to_string)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }),
         }
     }
 
@@ -449,24 +330,7 @@ impl Session {
         let what = format!("blob {digest} request");
         let resp = self.get(&path, None, &what, None)?;
         let bytes = self.read_bounded(resp, size, &display)?;
-        if bytes.len() as u64 != size {
-            return Err(ImageError::SizeMismatch {
-                blob: digest.to_string(),
-                file: self.reference.repo_display(),
-                expected: size,
-                actual: bytes.len() as u64,
-            }
-            .into());
-        }
-        let got = digest_like(digest, &bytes);
-        if &got != digest {
-            return Err(ImageError::DigestMismatch {
-                blob: digest.to_string(),
-                file: self.reference.repo_display(),
-                got: got.to_string(),
-            }
-            .into());
-        }
+        verify_bytes(&bytes, digest, Some(size), &self.reference.repo_display())?;
         Ok(bytes)
     }
 
