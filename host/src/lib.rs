@@ -12,5 +12,6 @@ pub mod engine;
 pub mod image;
 pub mod progress;
 pub mod registry;
+pub mod retry_after;
 pub mod scan;
 pub mod vulndb;

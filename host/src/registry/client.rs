@@ -16,7 +16,7 @@ use super::RegistryOptions;
 use super::errors::RegistryError;
 use std::io::Read;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use ureq::http::{self, Response};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
@@ -290,56 +290,9 @@ pub fn retryable_status(status: u16) -> bool {
 
 /// `Retry-After` as delta-seconds or an HTTP date.
 fn retry_after(resp: &Response<Body>) -> Option<Duration> {
-    let v = resp.headers().get("retry-after")?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate(v)?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    crate::retry_after::parse(resp.headers().get("retry-after")?.to_str().ok()?)
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form servers send.
-fn httpdate(s: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_, day, mon, year, hms, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let day: u64 = day.parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| m == mon)? as u64
-        + 1;
-    let year: u64 = year.parse().ok()?;
-    let t: Vec<u64> = hms
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, sec] = t.as_slice() else {
-        return None;
-    };
-    if !(1970..=9999).contains(&year) || !(1..=31).contains(&day) || *h > 23 || *m > 59 || *sec > 60
-    {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm), years >= 1970 only.
-    let (y, mo) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * mo + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    let secs = days * 86_400 + h * 3600 + m * 60 + sec;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-}
 
 /// Reads at most `limit` bytes of a body (error bodies, JSON documents).
 pub fn read_body(resp: Response<Body>, limit: u64) -> Result<Vec<u8>, std::io::Error> {
@@ -420,12 +373,5 @@ mod tests {
             Duration::from_secs(1)
         );
         assert_eq!(p.delay(1, Some(Duration::from_secs(99999))), p.max_delay);
-        let t = httpdate("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(
-            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
-            784_111_777
-        );
-        assert!(httpdate("Sun, 06 Nov 1994 25:49:37 GMT").is_none());
-        assert!(httpdate("garbage").is_none());
     }
 }

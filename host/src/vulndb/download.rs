@@ -25,7 +25,7 @@ use sha2::{Digest as _, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use thiserror::Error;
 use ureq::Agent;
 use ureq::http::Response;
@@ -673,55 +673,9 @@ fn transient(e: &ureq::Error) -> bool {
 
 /// `Retry-After` as delta-seconds or an IMF-fixdate.
 fn retry_after<B>(resp: &Response<B>) -> Option<Duration> {
-    let v = resp.headers().get("retry-after")?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = imf_date(v)?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    crate::retry_after::parse(resp.headers().get("retry-after")?.to_str().ok()?)
 }
 
-/// Parses `Sun, 06 Nov 1994 08:49:37 GMT`.
-fn imf_date(s: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_, day, mon, year, hms, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let day: i64 = day.parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| m == mon)? as i64
-        + 1;
-    let year: i64 = year.parse().ok()?;
-    let t: Vec<i64> = hms
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, sec] = t.as_slice() else {
-        return None;
-    };
-    if !(1970..=9999).contains(&year) || !(1..=31).contains(&day) || *h > 23 || *m > 59 || *sec > 60
-    {
-        return None;
-    }
-    let (y, mo) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * mo + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = u64::try_from(days * 86_400 + h * 3600 + m * 60 + sec).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-}
 
 #[cfg(test)]
 mod tests {
@@ -741,11 +695,5 @@ mod tests {
         let md5 = goog_md5("crc32c=n03x6A==, md5=Ojk9c3dhfxgoKVVHYwFbHQ==").unwrap();
         assert_eq!(hex::encode(md5), "3a393d7377617f182829554763015b1d");
         assert!(goog_md5("crc32c=n03x6A==").is_none());
-        let t = imf_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(
-            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
-            784_111_777
-        );
-        assert!(imf_date("nonsense").is_none());
     }
 }
