@@ -31,20 +31,17 @@ pub fn normalize(ecosystem: &str) -> Cow<'_, str> {
     }
     if let Some(rest) = eco.strip_prefix("Red Hat:") {
         let mut parts = rest.split(':');
-        if parts.next() == Some("enterprise_linux") {
-            if let Some(major) = parts.next().and_then(major_of) {
+        if parts.next() == Some("enterprise_linux")
+            && let Some(major) = parts.next().and_then(major_of) {
                 return Cow::Owned(format!("Red Hat:{major}"));
             }
-        }
         return Cow::Borrowed(eco);
     }
-    if let Some(rest) = eco.strip_prefix("Debian:") {
-        if let Some((major, _)) = rest.split_once('.') {
-            if major.parse::<u32>().is_ok_and(|m| m >= 4) {
+    if let Some(rest) = eco.strip_prefix("Debian:")
+        && let Some((major, _)) = rest.split_once('.')
+            && major.parse::<u32>().is_ok_and(|m| m >= 4) {
                 return Cow::Owned(format!("Debian:{major}"));
             }
-        }
-    }
     Cow::Borrowed(eco)
 }
 

@@ -125,11 +125,10 @@ pub(crate) fn evaluate(entry: &Entry, installed: &str) -> Option<(Option<String>
             continue;
         }
         affected = true;
-        if let Some(f) = range::next_fixed(events, eco, installed) {
-            if fixed.is_none_or(|cur| version::compare(eco, f, cur) == Ordering::Less) {
+        if let Some(f) = range::next_fixed(events, eco, installed)
+            && fixed.is_none_or(|cur| version::compare(eco, f, cur) == Ordering::Less) {
                 fixed = Some(f);
             }
-        }
     }
     if !affected {
         return None;

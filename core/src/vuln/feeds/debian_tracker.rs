@@ -15,6 +15,8 @@
 //! tags become statuses: `<end-of-life>` → end_of_life, `<postponed>` → fix_deferred,
 //! `<ignored>` → will_not_fix, `<unfixed>` → affected (all as `introduced: 0` with no
 //! fix), while `<not-affected>` and `<no-dsa>` produce no entry.
+// The sample above keeps the tracker's real tab indentation, which the format requires.
+#![allow(clippy::tabs_in_doc_comments)]
 use crate::CoreError;
 use crate::vuln::osv::{Affected, Event, Package, Range, Vulnerability};
 use serde_json::json;
