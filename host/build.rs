@@ -120,6 +120,7 @@ fn build_core(workspace: &Path) -> Result<PathBuf, String> {
         .arg("--target-dir")
         .arg(&target_dir);
     scrub_env(&mut cmd);
+    cmd.stdin(std::process::Stdio::null());
     // The nested cargo's output goes to our stderr, which cargo shows on failure.
     let status = cmd
         .status()
@@ -144,8 +145,8 @@ fn build_core(workspace: &Path) -> Result<PathBuf, String> {
 /// nested one builds: flags meant for the host build (`CARGO_ENCODED_RUSTFLAGS` is set
 /// for every build script and would be applied to the wasm build), the outer compiler
 /// and its wrappers, the outer target/target dir, and the package's own variables.
-/// The jobserver (`CARGO_MAKEFLAGS`) is kept on purpose: the nested cargo then takes
-/// its job tokens from the outer build instead of oversubscribing the machine.
+/// The outer jobserver is removed too (see the list), and the nested cargo gets no
+/// standard input.
 fn scrub_env(cmd: &mut Command) {
     const EXACT: &[&str] = &[
         "RUSTFLAGS",
@@ -173,6 +174,14 @@ fn scrub_env(cmd: &mut Command) {
         "OPT_LEVEL",
         "DEBUG",
         "PROFILE",
+        // The outer jobserver is not passed on: its file descriptors are only valid in
+        // the process cargo handed them to, and a nested cargo that trusts inherited
+        // descriptor numbers can end up reading and writing unrelated pipes (seen as a
+        // target probe reading a C compiler's error output). The nested build runs
+        // with its own job limit instead.
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
     ];
     const PREFIXES: &[&str] = &[
         "CARGO_BUILD_",
