@@ -61,7 +61,14 @@ fn run() -> Result<(), String> {
             componentize(&bytes, &prebuilt)?
         }
         None => {
-            let module = build_core(&workspace)?;
+            // One retry: on a cold build the nested cargo runs beside many C build
+            // scripts of the outer one, and has been seen failing its target probe
+            // there once. The repo's scripts avoid this by building the core first
+            // (scripts/build-core-wasm.sh) and passing CUSTOMS_CORE_COMPONENT.
+            let module = build_core(&workspace).or_else(|first| {
+                println!("cargo:warning=building the wasm core failed once, retrying: {first}");
+                build_core(&workspace)
+            })?;
             let bytes = fs::read(&module)
                 .map_err(|e| format!("reading the core module {}: {e}", module.display()))?;
             componentize(&bytes, &module)?

@@ -7,4 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-toolchain.sh
 bash scripts/install-test-deps.sh
 bash scripts/build-test-images.sh
+# The wasm core first, on its own (see the script); host/build.rs embeds it.
+CUSTOMS_CORE_COMPONENT=$(bash scripts/build-core-wasm.sh)
+export CUSTOMS_CORE_COMPONENT
 cargo build --release --locked -p customs
