@@ -61,10 +61,9 @@ fn run() -> Result<(), String> {
             componentize(&bytes, &prebuilt)?
         }
         None => {
-            // One retry: on a cold build the nested cargo runs beside many C build
-            // scripts of the outer one, and has been seen failing its target probe
-            // there once. The repo's scripts avoid this by building the core first
-            // (scripts/build-core-wasm.sh) and passing CUSTOMS_CORE_COMPONENT.
+            // One retry, for transient failures of the nested build. (A build started
+            // with standard input closed fails for good: cargo's `rustc -` probes then
+            // read whatever pipe reuses descriptor 0; the scripts use /dev/null.)
             let module = build_core(&workspace).or_else(|first| {
                 println!("cargo:warning=building the wasm core failed once, retrying: {first}");
                 build_core(&workspace)

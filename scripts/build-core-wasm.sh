@@ -3,9 +3,9 @@
 # embedded component) as a step of its own, and prints the module's path.
 #
 # `cargo build` alone also works: host/build.rs then runs this build nested inside the
-# outer cargo. The scripts build it first instead, so that the wasm build never runs
-# alongside the many C build scripts of a cold host build (a nested cargo's target
-# probe has been seen reading another process's output in that situation).
+# outer cargo. The scripts build it first instead, which keeps the slow std-from-source
+# build out of the host build's critical path and its output out of cargo's build-script
+# capture.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

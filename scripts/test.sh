@@ -7,6 +7,10 @@
 #   - scripts/build-test-images.sh : real images from real Debian packages (cached)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Standard input is /dev/null for everything below. When a job starts with it closed
+# (as CI jobs may), descriptor 0 gets reused by the next pipe opened, and cargo's
+# `rustc -` target probes then read some other process's output as source.
+exec </dev/null
 
 bash scripts/install-toolchain.sh
 bash scripts/install-test-deps.sh
