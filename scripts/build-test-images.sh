@@ -132,9 +132,14 @@ if [ "$FORCE" = 2 ] || [ ! -f "$BOOT.done" ]; then
   fi
   # debootstrap unmounts what it mounted, but a failed run must never leave a
   # host /proc or /sys bound inside a tree that is about to be copied.
-  for m in proc sys dev/pts; do
+  for m in proc sys dev/pts dev; do
     if mountpoint -q "$BOOT/$m"; then umount -l "$BOOT/$m"; fi
   done
+  # The device nodes are deleted below: never while the host's /dev is bound there.
+  if mountpoint -q "$BOOT/dev"; then
+    echo "build-test-images: $BOOT/dev is still a mount point; refusing to clean it" >&2
+    exit 1
+  fi
   # What a real base image ships without: downloaded .debs, apt lists, device nodes.
   rm -rf "$BOOT"/var/cache/apt/archives/*.deb "$BOOT"/var/lib/apt/lists/* "$BOOT"/dev/* \
     "$BOOT"/var/log/bootstrap.log "$BOOT"/debootstrap
