@@ -16,6 +16,7 @@ use super::RegistryOptions;
 use super::errors::RegistryError;
 use std::io::Read;
 use std::path::Path;
+use crate::http_retry::{retry_after, retryable_status, transient};
 use std::time::{Duration, Instant};
 use ureq::http::{self, Response};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -262,36 +263,7 @@ pub fn connect(
     })
 }
 
-/// Whether a transport error is worth another try.
-fn transient(e: &ureq::Error) -> bool {
-    use std::io::ErrorKind::*;
-    match e {
-        ureq::Error::Io(io) => matches!(
-            io.kind(),
-            ConnectionReset
-                | ConnectionAborted
-                | ConnectionRefused
-                | BrokenPipe
-                | UnexpectedEof
-                | TimedOut
-                | Interrupted
-                | NotConnected
-        ),
-        ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed => true,
-        _ => false,
-    }
-}
 
-/// Statuses retried: rate limiting and the server-side failures that are usually
-/// temporary (a 501 or 505 will not get better).
-pub fn retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 500 | 502 | 503 | 504)
-}
-
-/// `Retry-After` as delta-seconds or an HTTP date.
-fn retry_after(resp: &Response<Body>) -> Option<Duration> {
-    crate::retry_after::parse(resp.headers().get("retry-after")?.to_str().ok()?)
-}
 
 
 /// Reads at most `limit` bytes of a body (error bodies, JSON documents).

@@ -25,10 +25,10 @@ use sha2::{Digest as _, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use crate::http_retry;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use ureq::Agent;
-use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 /// Limits and timing of downloads.
@@ -351,7 +351,9 @@ impl Downloader {
         let resp = match req.call() {
             Ok(r) => r,
             Err(e) => {
-                let transient = transient(&e);
+                // Besides the shared transient errors, an unknown host is worth another try
+                // here: the next attempt may go to another mirror.
+                let transient = http_retry::transient(&e) || matches!(e, ureq::Error::HostNotFound);
                 let why = super::one_line(&e.to_string(), 300);
                 return Err((
                     if transient {
@@ -380,8 +382,8 @@ impl Downloader {
                     None,
                 ));
             }
-            s if matches!(s, 429 | 500 | 502 | 503 | 504) => {
-                return Err((Attempt::Transient(format!("HTTP {s}")), retry_after(&resp)));
+            s if http_retry::retryable_status(s) => {
+                return Err((Attempt::Transient(format!("HTTP {s}")), http_retry::retry_after(&resp)));
             }
             s => return Err((Attempt::Fatal(format!("HTTP {s}")), None)),
         }
@@ -652,29 +654,7 @@ fn content_range(h: &str) -> Option<(u64, u64, Option<u64>)> {
     Some((first, last, total))
 }
 
-fn transient(e: &ureq::Error) -> bool {
-    use io::ErrorKind::*;
-    match e {
-        ureq::Error::Io(io) => matches!(
-            io.kind(),
-            ConnectionReset
-                | ConnectionAborted
-                | ConnectionRefused
-                | BrokenPipe
-                | UnexpectedEof
-                | TimedOut
-                | Interrupted
-                | NotConnected
-        ),
-        ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => true,
-        _ => false,
-    }
-}
 
-/// `Retry-After` as delta-seconds or an IMF-fixdate.
-fn retry_after<B>(resp: &Response<B>) -> Option<Duration> {
-    crate::retry_after::parse(resp.headers().get("retry-after")?.to_str().ok()?)
-}
 
 
 #[cfg(test)]

@@ -21,20 +21,8 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Per-export facts of a database.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EcosystemStatus {
-    pub name: String,
-    pub url: String,
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    pub sha256: String,
-    pub bytes: u64,
-    pub fetched_at: i64,
-    pub records: u64,
-    pub entries: u64,
-    pub failed: u64,
-}
+/// Per-export facts of a database: the provenance row the update stored.
+pub use super::store::EcosystemRow as EcosystemStatus;
 
 /// What `customs db status` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -76,8 +76,9 @@ pub(crate) fn err(path: &Path, detail: impl std::fmt::Display) -> StoreError {
     }
 }
 
-/// One export's provenance, as stored in `ecosystems`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One export's provenance, as stored in `ecosystems` and as `customs db status`
+/// reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct EcosystemRow {
     pub name: String,
     pub url: String,
