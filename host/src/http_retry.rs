@@ -30,6 +30,27 @@ pub fn retryable_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
+/// How long to wait before retry number `attempt` (1-based): the server's
+/// `Retry-After` when it gave one, capped at `max` so a hostile server cannot park us
+/// for a day; otherwise exponential backoff from `base` with jitter, never below a
+/// quarter of the step, so that retries really back off.
+pub fn backoff(
+    attempt: u32,
+    base: Duration,
+    max: Duration,
+    retry_after: Option<Duration>,
+) -> Duration {
+    if let Some(ra) = retry_after {
+        return ra.min(max);
+    }
+    let factor = 1u32
+        .checked_shl(attempt.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    let step = base.saturating_mul(factor).min(max);
+    let ms = u64::try_from(step.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(ms / 4 + fastrand::u64(0..=ms - ms / 4))
+}
+
 /// The wait a response's `Retry-After` header asks for, if it has a valid one.
 pub fn retry_after<B>(resp: &ureq::http::Response<B>) -> Option<Duration> {
     parse(resp.headers().get("retry-after")?.to_str().ok()?)
@@ -59,8 +80,14 @@ mod tests {
         assert_eq!(parse("120"), Some(Duration::from_secs(120)));
         let epoch_plus = |s| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
         let date = "Sun, 06 Nov 1994 08:49:37 GMT"; // 784111777
-        assert_eq!(parse_at(date, epoch_plus(784_111_767)), Some(Duration::from_secs(10)));
-        assert_eq!(parse_at(date, epoch_plus(784_111_787)), Some(Duration::ZERO));
+        assert_eq!(
+            parse_at(date, epoch_plus(784_111_767)),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_at(date, epoch_plus(784_111_787)),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse("Sun, 06 Nov 1994 25:49:37 GMT"), None);
         assert_eq!(parse("garbage"), None);
         assert_eq!(parse("-5"), None);

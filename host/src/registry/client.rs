@@ -47,23 +47,9 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Full-jitter exponential backoff for retry number `attempt` (1-based), or the
-    /// server's `Retry-After` when it gave one (capped, so a hostile server cannot
-    /// park us for a day).
+    /// The wait before retry number `attempt` (see [`crate::http_retry::backoff`]).
     fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(ra) = retry_after {
-            return ra.min(self.max_delay);
-        }
-        let exp = self
-            .base_delay
-            .saturating_mul(
-                1u32.checked_shl(attempt.saturating_sub(1))
-                    .unwrap_or(u32::MAX),
-            )
-            .min(self.max_delay);
-        let millis = u64::try_from(exp.as_millis()).unwrap_or(u64::MAX);
-        // Full jitter, but never below a quarter of the step, so retries do back off.
-        Duration::from_millis(millis / 4 + fastrand::u64(0..=millis - millis / 4))
+        crate::http_retry::backoff(attempt, self.base_delay, self.max_delay, retry_after)
     }
 }
 

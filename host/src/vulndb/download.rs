@@ -289,20 +289,7 @@ impl Downloader {
 
     /// Full-jitter exponential backoff, or the server's `Retry-After` (capped).
     fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(ra) = retry_after {
-            return ra.min(self.options.max_delay);
-        }
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        let step = self
-            .options
-            .base_delay
-            .saturating_mul(factor)
-            .min(self.options.max_delay);
-        let ms = u64::try_from(step.as_millis()).unwrap_or(u64::MAX);
-        // Never below a quarter of the step, so retries really back off.
-        Duration::from_millis(ms / 4 + fastrand::u64(0..=ms - ms / 4))
+        http_retry::backoff(attempt, self.options.base_delay, self.options.max_delay, retry_after)
     }
 
     /// One request. On failure, says whether to retry and any `Retry-After`.
