@@ -69,3 +69,27 @@ pub fn render(report_json: &str, format: &str) -> Result<String, String> {
     let report = parse("report", report_json).map_err(|e| e.to_string())?;
     report::render(&report, format).map_err(|e| e.to_string())
 }
+
+/// Matches the report's packages against advisory records (OSV JSON each) and
+/// returns the report (JSON) with its `vulnerabilities` section set.
+///
+/// The host selects the records (everything under the scan's lookup keys, see
+/// [`crate::vuln::lookup_requests`], plus the records those reference); they are
+/// parsed here, inside the sandbox, like any other untrusted input.
+pub fn match_vulnerabilities_json(report_json: &str, records_json: &[String], options_json: &str) -> Result<String, String> {
+    let run = || -> Result<String, CoreError> {
+        let mut report: crate::model::Report = parse("report", report_json)?;
+        let options: crate::vuln::VulnOptions = parse("vulnerability options", options_json)?;
+        let mut db = crate::vuln::AdvisoryDb::new();
+        for (i, text) in records_json.iter().enumerate() {
+            let record: crate::vuln::osv::Vulnerability = serde_json::from_str(text).map_err(|e| CoreError::InvalidDocument {
+                what: "advisory record",
+                reason: format!("record {i}: {e}"),
+            })?;
+            db.insert(record);
+        }
+        report.vulnerabilities = Some(crate::vuln::section::build(&report, &db, &options)?);
+        serde_json::to_string(&report).map_err(|e| CoreError::InvalidDocument { what: "report", reason: e.to_string() })
+    };
+    run().map_err(|e| e.to_string())
+}

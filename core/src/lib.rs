@@ -22,6 +22,7 @@ pub mod model;
 pub mod os;
 pub mod path;
 pub mod pkgdb;
+pub mod policy;
 pub mod purl;
 pub mod report;
 pub mod version;

@@ -189,6 +189,7 @@ pub fn merge(image: &ImageMeta, layers: &[LayerFacts], options: &MergeOptions) -
         image: ReportImage { meta: image.clone(), os: os_info },
         summary,
         packages,
+        vulnerabilities: None,
     })
 }
 

@@ -248,7 +248,7 @@ pub struct Summary {
 }
 
 /// The scan report: the stable, documented JSON output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: ToolInfo,
@@ -258,6 +258,9 @@ pub struct Report {
     pub summary: Summary,
     /// Sorted by (ecosystem, name, version, arch, db_path).
     pub packages: Vec<ReportPackage>,
+    /// Present when the `vuln` scanner ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<crate::vuln::VulnSection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

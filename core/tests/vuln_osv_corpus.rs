@@ -107,6 +107,7 @@ fn query<'a>(eco: Ecosystem, name: &'a str, version: &'a str) -> PackageQuery<'a
         source_name: name,
         source_version: version,
         purl: "",
+        path: "",
         layer: "",
     }
 }
@@ -306,6 +307,7 @@ fn debian_source_matching_reports_binary_package() {
         source_name: "xorg-server",
         source_version: "1.20.11-1+deb11u5",
         purl: "pkg:deb/debian/xserver-xorg-core@2:1.20.11-1+deb11u5?distro=debian-11",
+        path: "",
         layer: "sha256:l1",
     };
     let f = vuln::match_queries(&[pkg], &os("debian", "11.6"), &db);

@@ -487,6 +487,7 @@ fn os_package_goldens_match_trivy() {
                     source_name: src,
                     source_version: ver,
                     purl,
+                    path: "",
                     layer: "",
                 }
             })

@@ -86,6 +86,10 @@ impl Guest for Component {
         api::merge_json(&image, &layers, &options)
     }
 
+    fn match_vulnerabilities(report: String, records: Vec<String>, options: String) -> Result<String, String> {
+        api::match_vulnerabilities_json(&report, &records, &options)
+    }
+
     fn render(report: String, format: String) -> Result<String, String> {
         api::render(&report, &format)
     }

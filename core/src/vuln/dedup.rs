@@ -234,6 +234,7 @@ fn build(db: &AdvisoryDb, pkg: &PackageQuery<'_>, flaw: String, mut g: Group<'_>
         source_name: pkg.lookup_name(&g.key).to_string(),
         source_version: pkg.compared_version(&g.key).into_owned(),
         purl: pkg.purl.to_string(),
+        path: pkg.path.to_string(),
         layer: pkg.layer.to_string(),
     }
 }

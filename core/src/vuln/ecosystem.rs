@@ -8,7 +8,7 @@
 //! [`lookup_keys`] derives from the detected [`OsInfo`]. OS packages are matched only
 //! against their own release's key (backported fixes make other releases' and
 //! upstream ranges wrong).
-use crate::model::{Ecosystem, OsInfo};
+use crate::model::{Ecosystem, OsInfo, ReportPackage};
 use std::borrow::Cow;
 
 /// Normalizes an OSV `package.ecosystem` string to the key the DB indexes it under.
@@ -191,6 +191,42 @@ pub fn rates_in_summary(key: &str) -> bool {
         key.split(':').next().unwrap_or(key),
         "AlmaLinux" | "Rocky Linux" | "Red Hat" | "Oracle Linux"
     )
+}
+
+/// Why OS packages of this image could not all be checked against `exports` (the
+/// OSV exports the database holds). Empty when nothing is missing.
+pub fn coverage_gaps(os: &OsInfo, packages: &[ReportPackage], exports: &[String]) -> Vec<String> {
+    let os_packages = packages
+        .iter()
+        .filter(|p| matches!(p.ecosystem, Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm))
+        .count();
+    if os_packages == 0 {
+        return Vec::new();
+    }
+    if os.family.is_empty() {
+        return vec![format!(
+            "the OS release could not be identified: {os_packages} OS packages were not checked for vulnerabilities"
+        )];
+    }
+    let keys = lookup_keys(os);
+    let Some(key) = keys.first() else {
+        return vec![format!(
+            "no advisory source covers {} {}: {os_packages} OS packages were not checked for vulnerabilities",
+            os.family, os.version
+        )];
+    };
+    let export = key.split(':').next().unwrap_or(key);
+    if matches!(export, "Oracle Linux" | "Amazon Linux" | "Photon OS" | "CBL-Mariner") {
+        return vec![format!(
+            "{export} publishes no OSV export: {os_packages} OS packages were not checked for vulnerabilities"
+        )];
+    }
+    if !exports.iter().any(|e| e == export) {
+        return vec![format!(
+            "the vulnerability database holds no {export} advisories: {os_packages} OS packages were not checked (run `customs db update --ecosystems {export}`)"
+        )];
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -107,6 +107,9 @@ pub struct Finding {
     pub source_version: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub purl: String,
+    /// The package database that lists the package (`var/lib/dpkg/status`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub path: String,
     /// diffID of the layer that introduced the package.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub layer: String,

@@ -26,6 +26,8 @@ pub struct PackageQuery<'a> {
     pub source_name: &'a str,
     pub source_version: &'a str,
     pub purl: &'a str,
+    /// The package database that lists the package.
+    pub path: &'a str,
     pub layer: &'a str,
 }
 
@@ -39,6 +41,7 @@ impl<'a> From<&'a ReportPackage> for PackageQuery<'a> {
             source_name: &p.source_name,
             source_version: &p.source_version,
             purl: &p.purl,
+            path: &p.db_path,
             layer: &p.layer,
         }
     }
@@ -56,6 +59,7 @@ impl<'a> PackageQuery<'a> {
             source_name: &p.source_name,
             source_version: &p.source_version,
             purl: "",
+            path: "",
             layer: "",
         })
     }

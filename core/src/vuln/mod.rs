@@ -17,11 +17,13 @@ pub mod finding;
 pub mod matcher;
 pub mod osv;
 pub mod range;
+pub mod section;
 pub mod severity;
 
 pub use db::AdvisoryDb;
 pub use finding::{Finding, Status};
 pub use matcher::PackageQuery;
+pub use section::{VulnOptions, VulnSection};
 pub use severity::{CvssScore, Severity};
 
 use crate::model::{OsInfo, ReportPackage};

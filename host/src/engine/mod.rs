@@ -76,6 +76,9 @@ pub trait Engine: Send + Sync {
     fn layer(&self, diff_id: &str) -> Result<Box<dyn LayerSession>, EngineError>;
     /// Merges layer facts into the report (JSON).
     fn merge(&self, image_json: &str, layers_json: &[String], options_json: &str) -> Result<String, EngineError>;
+    /// Matches the report's packages against advisory records (OSV JSON each); returns
+    /// the report with its `vulnerabilities` section.
+    fn match_vulnerabilities(&self, report_json: &str, records_json: &[String], options_json: &str) -> Result<String, EngineError>;
     /// Renders the report (JSON) as `format`.
     fn render(&self, report_json: &str, format: &str) -> Result<String, EngineError>;
 }

@@ -34,6 +34,10 @@ impl Engine for NativeEngine {
         api::merge_json(image_json, layers_json, options_json).map_err(EngineError::Analysis)
     }
 
+    fn match_vulnerabilities(&self, report_json: &str, records_json: &[String], options_json: &str) -> Result<String, EngineError> {
+        api::match_vulnerabilities_json(report_json, records_json, options_json).map_err(EngineError::Analysis)
+    }
+
     fn render(&self, report_json: &str, format: &str) -> Result<String, EngineError> {
         api::render(report_json, format).map_err(EngineError::Analysis)
     }

@@ -338,6 +338,19 @@ impl Engine for WasmEngine {
         )
     }
 
+    fn match_vulnerabilities(
+        &self,
+        report_json: &str,
+        records_json: &[String],
+        options_json: &str,
+    ) -> Result<String, EngineError> {
+        let mut instance = self.instantiate("starting the vulnerability matcher")?;
+        instance.call(
+            || "matching vulnerabilities".into(),
+            |g, s| g.call_match_vulnerabilities(s, report_json, records_json, options_json),
+        )
+    }
+
     fn render(&self, report_json: &str, format: &str) -> Result<String, EngineError> {
         let mut instance = self.instantiate("starting the renderer")?;
         instance.call(
