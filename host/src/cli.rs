@@ -1,22 +1,30 @@
 //! The command line: argument parsing, output files and exit codes.
 //!
-//! Exit codes (documented in the README): 0 = scan completed, 1 = reserved for the
-//! findings gate (`--fail-on-findings`), 2 = usage or input error (unreadable image,
-//! bad digest, corrupt package database, sandbox limits hit …).
+//! Exit codes (documented in the README): 0 = scan completed (and the gate, if on,
+//! passed), 1 = the findings gate tripped (`--fail-on-findings`), 2 = usage or input
+//! error (unreadable image, bad digest, corrupt package database, sandbox limits hit,
+//! malformed ignore or VEX file …), 3 = no usable vulnerability database.
 use crate::{
     acquire::{self, AcquireOptions},
     cache::Cache,
     engine::{EngineKind, Limits},
     image::Platform,
     progress::{Progress, ProgressMode},
-    scan::{self, ScanOptions},
+    policy_file,
+    scan::{self, ScanOptions, VulnScan},
+    vulndb::ensure::{DbSettings, UpdatePolicy, parse_duration},
 };
+use customs_core::vuln::{Severity, VulnOptions};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::{path::PathBuf, process::ExitCode};
 
+/// Exit code when `--fail-on-findings` finds reported findings at or above `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code for usage and input errors.
 pub const EXIT_ERROR: u8 = 2;
+/// Exit code when no usable vulnerability database is available.
+pub const EXIT_DB_UNAVAILABLE: u8 = crate::cli_db::EXIT_DB_UNAVAILABLE;
 
 #[derive(Debug, Parser)]
 #[command(name = "customs", version, about = "Inspect container images before they ship", propagate_version = true)]
@@ -34,7 +42,7 @@ enum Command {
     Scan(ScanArgs),
     /// Inspect or empty the cache directory.
     Cache(CacheArgs),
-    /// Build and inspect the local vulnerability database.
+    /// Build, inspect, publish and fetch the local vulnerability database.
     Db(crate::cli_db::DbArgs),
 }
 
@@ -61,6 +69,8 @@ enum Format {
     Table,
     /// The stable JSON report (docs/report-schema.md).
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards (GitHub, GitLab, Azure DevOps).
+    Sarif,
 }
 
 impl Format {
@@ -68,6 +78,7 @@ impl Format {
         match self {
             Format::Table => "table",
             Format::Json => "json",
+            Format::Sarif => "sarif",
         }
     }
 }
@@ -95,26 +106,8 @@ struct ScanArgs {
     #[arg(long, value_name = "LIST")]
     image_src: Option<String>,
 
-    /// Registry user name.
-    #[arg(long, value_name = "USER", env = "CUSTOMS_REGISTRY_USERNAME")]
-    username: Option<String>,
-
-    /// Registry password or token (prefer --password-stdin or the environment variable:
-    /// a command line is visible to other users of the machine).
-    #[arg(long, value_name = "PASSWORD", env = "CUSTOMS_REGISTRY_PASSWORD", hide_env_values = true)]
-    password: Option<String>,
-
-    /// Read the registry password from standard input.
-    #[arg(long, conflicts_with = "password")]
-    password_stdin: bool,
-
-    /// Allow plain HTTP or unverified TLS for this registry (HOST[:PORT]); repeatable.
-    #[arg(long, value_name = "HOST[:PORT]")]
-    insecure_registry: Vec<String>,
-
-    /// Trust this CA certificate (PEM) for registries; repeatable.
-    #[arg(long, value_name = "FILE")]
-    registry_ca: Vec<PathBuf>,
+    #[command(flatten)]
+    registry: crate::cli_registry::RegistryArgs,
 
     /// Platform to pick from a multi-platform index, `os/arch[/variant]`
     /// (default: this machine's platform).
@@ -122,9 +115,60 @@ struct ScanArgs {
     platform: Option<Platform>,
 
     /// Scanners to run, comma-separated (vuln,secret,malware,baseline,license), or `none`
-    /// for the package inventory only.
-    #[arg(long, value_name = "LIST", default_value = "none")]
+    /// for the package inventory only (which needs no vulnerability database).
+    #[arg(long, value_name = "LIST", default_value = "vuln")]
     scanners: String,
+
+    /// Severities to report, comma-separated (UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL).
+    #[arg(long, value_name = "LIST", default_value = "HIGH,CRITICAL")]
+    severity: String,
+
+    /// Exit with code 1 when a reported finding is at or above --fail-on.
+    #[arg(long)]
+    fail_on_findings: bool,
+
+    /// The lowest severity that trips --fail-on-findings (default: the lowest in --severity).
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<String>,
+
+    /// Report only findings that have a fixed version.
+    #[arg(long)]
+    ignore_unfixed: bool,
+
+    /// Ignore rules (YAML; default: ./.customs.yaml when it exists).
+    #[arg(long, value_name = "FILE", env = "CUSTOMS_IGNORE_FILE")]
+    ignore_file: Option<PathBuf>,
+
+    /// OpenVEX document marking findings not_affected or fixed; repeatable.
+    #[arg(long, value_name = "FILE")]
+    vex: Vec<PathBuf>,
+
+    /// Use the cached vulnerability database as it is: never update it.
+    #[arg(long)]
+    skip_db_update: bool,
+
+    /// No network access: the vulnerability database is used as cached (implies
+    /// --skip-db-update) and images are not looked up in registries.
+    #[arg(long)]
+    offline: bool,
+
+    /// Repositories publishing the database as an OCI artifact (`customs db push`),
+    /// tried in order; without one, updates download the OSV exports.
+    #[arg(long, value_name = "REF[,REF…]", env = "CUSTOMS_DB_REPOSITORY", value_delimiter = ',')]
+    db_repository: Vec<String>,
+
+    /// Base URL(s) of OSV exports used by automatic updates, tried in order.
+    #[arg(long = "osv-url", value_name = "URL", env = "CUSTOMS_OSV_URL", value_delimiter = ',')]
+    osv_url: Vec<String>,
+
+    /// Refresh the database when it was last confirmed current longer ago than this
+    /// (`90m`, `12h`, `2d`).
+    #[arg(long, value_name = "DURATION", default_value = "12h")]
+    db_update_interval: String,
+
+    /// Warn when the database was last confirmed current longer ago than this.
+    #[arg(long, value_name = "DURATION", default_value = "5d")]
+    db_max_age: String,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -240,14 +284,16 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     }
     acquire_options.platform = args.platform.clone();
     acquire_options.daemon.cache_dir = cache.as_ref().map(|c| c.root().to_path_buf());
-    let registry = &mut acquire_options.registry;
-    registry.username = args.username.clone();
-    registry.password = if args.password_stdin { Some(read_password_stdin()?) } else { args.password.clone() };
-    if registry.password.is_some() && registry.username.is_none() {
-        anyhow::bail!("a registry password was given without --username (or CUSTOMS_REGISTRY_USERNAME)");
+    acquire_options.registry = args.registry.options()?;
+    if args.offline && acquire_options.sources.contains(&acquire::SourceKind::Registry) {
+        anyhow::bail!("--offline: --image-src names the registry, which needs the network");
     }
-    registry.insecure_registries = args.insecure_registry.clone();
-    registry.ca_files = args.registry_ca.clone();
+    acquire_options.offline = args.offline;
+    let vuln = if scanners.iter().any(|s| s == "vuln") {
+        Some(vuln_settings(&args, &acquire_options.registry)?)
+    } else {
+        None
+    };
     let options = ScanOptions {
         image: args.image.clone(),
         acquire: acquire_options,
@@ -259,6 +305,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         scanners,
         threads: args.parallel,
         cache,
+        vuln,
     };
     let mode = match (args.quiet, args.progress) {
         (true, _) | (_, ProgressArg::None) => ProgressMode::Quiet,
@@ -267,7 +314,14 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         (_, ProgressArg::Lines) => ProgressMode::Lines,
     };
     let progress = Progress::new(mode);
-    let output = scan::scan(&options, &progress)?;
+    let output = match scan::scan(&options, &progress) {
+        Ok(output) => output,
+        Err(e @ scan::ScanError::DbUnavailable(_)) => {
+            eprintln!("customs: error: {e}");
+            return Ok(ExitCode::from(EXIT_DB_UNAVAILABLE));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let rendered = output.render(args.format.as_str())?;
     match &args.output {
         Some(path) => {
@@ -281,18 +335,104 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
             stdout.flush().context("writing the report to standard output")?;
         }
     }
+    if let Some(section) = &output.report.vulnerabilities {
+        for gap in &section.gaps {
+            tracing::warn!("incomplete: {gap}");
+        }
+        for n in &section.policy.expired_ignores {
+            tracing::warn!("{}: ignore rule for {} expired on {}; it no longer applies", n.origin, n.subject, n.expires.as_deref().unwrap_or("?"));
+        }
+        for n in &section.policy.stale_ignores {
+            tracing::warn!("{}: ignore rule for {} matched no finding; remove it", n.origin, n.subject);
+        }
+        for n in &section.policy.unmatched_vex {
+            tracing::warn!("{}: VEX statement for {} matched no finding", n.origin, n.subject);
+        }
+        let gate = &section.gate;
+        if gate.tripped {
+            eprintln!(
+                "customs: {} finding{} at or above {} (--fail-on-findings): failing",
+                gate.matching,
+                if gate.matching == 1 { "" } else { "s" },
+                gate.fail_on.as_str()
+            );
+            return Ok(ExitCode::from(EXIT_FINDINGS));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a password from standard input: the first line, without its line ending.
-fn read_password_stdin() -> Result<String> {
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
-    let password = line.trim_end_matches(['\r', '\n']).to_string();
-    if password.is_empty() {
-        anyhow::bail!("--password-stdin: standard input held no password");
+/// A severity level as the CLI spells it (case-insensitive).
+fn parse_severity(word: &str, flag: &str) -> Result<Severity> {
+    match word.trim().to_ascii_uppercase().as_str() {
+        "UNKNOWN" => Ok(Severity::Unknown),
+        "LOW" => Ok(Severity::Low),
+        "MEDIUM" => Ok(Severity::Medium),
+        "HIGH" => Ok(Severity::High),
+        "CRITICAL" => Ok(Severity::Critical),
+        _ => anyhow::bail!("{flag}: `{}` is not a severity (UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)", word.trim()),
     }
-    Ok(password)
+}
+
+/// The `vuln` scanner's settings from the command line: database, selection,
+/// suppression policy and gate.
+fn vuln_settings(args: &ScanArgs, registry: &crate::registry::RegistryOptions) -> Result<VulnScan> {
+    let mut severities = Vec::new();
+    for word in args.severity.split(',').filter(|w| !w.trim().is_empty()) {
+        severities.push(parse_severity(word, "--severity")?);
+    }
+    if severities.is_empty() {
+        anyhow::bail!("--severity: no severity given");
+    }
+    let fail_on = args.fail_on.as_deref().map(|w| parse_severity(w, "--fail-on")).transpose()?;
+    if fail_on.is_some() && !args.fail_on_findings {
+        anyhow::bail!("--fail-on has no effect without --fail-on-findings");
+    }
+    let mut policy = customs_core::policy::Policy::default();
+    let ignore_file = match &args.ignore_file {
+        Some(path) => Some(path.clone()),
+        None => policy_file::discover_ignore_file(std::path::Path::new(".")),
+    };
+    if let Some(path) = &ignore_file {
+        policy.ignores = policy_file::load_ignore_file(path)?;
+    }
+    for path in &args.vex {
+        policy.vex.push(policy_file::load_vex(path)?);
+    }
+    for url in &args.osv_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            anyhow::bail!("--osv-url {url}: must be an http:// or https:// URL");
+        }
+    }
+    let cache_root = match &args.cache_dir {
+        Some(dir) => dir.clone(),
+        None => crate::cache::default_dir()
+            .context("no cache directory for the vulnerability database: set --cache-dir, CUSTOMS_CACHE_DIR, XDG_CACHE_HOME or HOME")?,
+    };
+    let db = DbSettings {
+        cache_root,
+        policy: if args.offline {
+            UpdatePolicy::Offline
+        } else if args.skip_db_update {
+            UpdatePolicy::Skip
+        } else {
+            UpdatePolicy::Auto
+        },
+        repositories: args.db_repository.iter().map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect(),
+        osv_mirrors: args.osv_url.iter().map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect(),
+        update_interval: parse_duration(&args.db_update_interval).map_err(|e| anyhow::anyhow!("--db-update-interval: {e}"))?,
+        max_age: parse_duration(&args.db_max_age).map_err(|e| anyhow::anyhow!("--db-max-age: {e}"))?,
+        registry: registry.clone(),
+    };
+    let options = VulnOptions {
+        severities,
+        ignore_unfixed: args.ignore_unfixed,
+        fail_on_findings: args.fail_on_findings,
+        fail_on,
+        policy,
+        ..VulnOptions::default()
+    };
+    Ok(VulnScan { db, options })
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, so a

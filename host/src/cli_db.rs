@@ -1,12 +1,17 @@
-//! `customs db …`: build and inspect the local vulnerability database.
+//! `customs db …`: build, inspect, publish and fetch the local vulnerability
+//! database.
 //!
-//! Exit codes: 0 success; 2 usage error; 3 the database is unavailable (`db status`
-//! without a usable database, or `db update` that could not produce one: every
-//! mirror failed, the export was damaged, the lock was held too long). A failed
-//! update never touches the existing database, so scans can keep using it.
+//! Exit codes: 0 success; 2 usage error (and a push the registry refused); 3 the
+//! database is unavailable (`db status` without a usable database, `db update` or
+//! `db pull` that could not produce one: every mirror or repository failed, the
+//! download was damaged, the lock was held too long; `db push` without a database).
+//! A failed update or pull never touches the existing database, so scans can keep
+//! using it.
 use crate::cache;
+use crate::cli_registry::RegistryArgs;
 use crate::vulndb::{
     self, UpdateOptions, UpdateOutcome, VulnDb,
+    artifact::{self, ArtifactError, PullOptions},
     update::{EcosystemAction, UpdateError},
 };
 use anyhow::{Context, Result};
@@ -34,6 +39,45 @@ pub enum DbCommand {
     Update(UpdateArgs),
     /// Show the database's schema version, build time, age and contents.
     Status(StatusArgs),
+    /// Publish the local database to a registry as an OCI artifact.
+    Push(PushArgs),
+    /// Install a database published with `db push` (from the first repository that
+    /// can serve it).
+    Pull(PullArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Where to publish, with a tag naming the schema version
+    /// (`registry.example.com/customs/db:1`).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Repositories to pull from, tried in order until one serves the database;
+    /// repeat the flag or separate with commas.
+    #[arg(
+        long = "db-repository",
+        value_name = "REF",
+        env = "CUSTOMS_DB_REPOSITORY",
+        value_delimiter = ','
+    )]
+    pub repositories: Vec<String>,
+    /// Seconds to wait for an update or pull of the same cache directory.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub lock_timeout: u64,
+    /// Largest compressed database accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub max_download_mib: u64,
+    /// Largest database accepted once decompressed, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 4096)]
+    pub max_db_mib: u64,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -90,7 +134,97 @@ pub fn run_db(args: DbArgs) -> Result<ExitCode> {
     match args.command {
         DbCommand::Update(u) => run_update(root, u),
         DbCommand::Status(s) => run_status(root, s),
+        DbCommand::Push(p) => run_push(root, p),
+        DbCommand::Pull(p) => run_pull(root, p),
     }
+}
+
+/// `1234 records, 5678 affected entries, built 2024-03-01T00:00:00Z (build …)`.
+fn summary(s: &vulndb::DbStatus) -> String {
+    format!(
+        "{} records, {} affected entries, built {} (build {})",
+        s.records,
+        s.entries,
+        vulndb::format_unix(s.built_at),
+        s.build_id
+    )
+}
+
+fn run_push(root: PathBuf, args: PushArgs) -> Result<ExitCode> {
+    let options = args.registry.options()?;
+    let report = match artifact::push(&root, &args.reference, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("customs: error: database push failed: {e}");
+            let code = match e {
+                ArtifactError::NoDatabase(_) | ArtifactError::Lock(_) => EXIT_DB_UNAVAILABLE,
+                _ => crate::cli::EXIT_ERROR,
+            };
+            return Ok(ExitCode::from(code));
+        }
+    };
+    println!("pushed {}@{}", report.reference, report.manifest_digest);
+    println!("  database: {}", summary(&report.status));
+    println!(
+        "  layer:    {} ({} bytes compressed{})",
+        report.layer_digest,
+        report.layer_size,
+        if report.layer_uploaded {
+            ""
+        } else {
+            ", already in the repository"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_pull(root: PathBuf, args: PullArgs) -> Result<ExitCode> {
+    let mib = |v: u64, flag: &str| {
+        v.checked_mul(1 << 20)
+            .with_context(|| format!("{flag} is too large"))
+    };
+    let options = PullOptions {
+        registry: args.registry.options()?,
+        max_compressed: mib(args.max_download_mib, "--max-download-mib")?,
+        max_uncompressed: mib(args.max_db_mib, "--max-db-mib")?,
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+    };
+    let report = match artifact::pull(&root, &args.repositories, &options) {
+        Ok(r) => r,
+        Err(e) if e.is_usage_error() => return Err(e.into()),
+        Err(ArtifactError::Unavailable { failures }) => {
+            eprintln!("customs: error: no repository could serve the vulnerability database:");
+            for f in &failures {
+                eprintln!("  {f}");
+            }
+            if VulnDb::open(&root).is_ok() {
+                eprintln!("customs: the existing database is unchanged");
+            }
+            return Ok(ExitCode::from(EXIT_DB_UNAVAILABLE));
+        }
+        Err(e) => {
+            eprintln!("customs: error: database pull failed: {e}");
+            return Ok(ExitCode::from(EXIT_DB_UNAVAILABLE));
+        }
+    };
+    for f in &report.skipped {
+        eprintln!("customs: warning: {f}");
+    }
+    let s = &report.status;
+    if report.unchanged {
+        println!(
+            "database is up to date with {} ({})",
+            report.repository, report.manifest_digest
+        );
+    } else {
+        println!(
+            "pulled {} ({}, {} bytes)",
+            report.repository, report.manifest_digest, report.downloaded
+        );
+    }
+    println!("  database: {}", summary(s));
+    println!("  path:     {}", s.path);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_update(root: PathBuf, args: UpdateArgs) -> Result<ExitCode> {

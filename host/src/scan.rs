@@ -11,7 +11,9 @@ use crate::{
     engine::{self, Engine, EngineError, EngineKind, Limits},
     image::{Image, ImageError},
     progress::Progress,
+    vulndb::{self, VulnDb},
 };
+use customs_core::vuln::{VulnOptions, section::DbInfo};
 use customs_core::{
     layer::Interest,
     model::{EntryKind, EntryMeta, MergeOptions, Report},
@@ -31,7 +33,7 @@ const ENTRY_BATCH: usize = 2048;
 pub const KNOWN_SCANNERS: &[&str] = &["vuln", "secret", "malware", "baseline", "license"];
 /// Scanners this build implements. A known scanner that is not implemented yet is
 /// refused rather than silently reported as "no findings".
-pub const AVAILABLE_SCANNERS: &[&str] = &[];
+pub const AVAILABLE_SCANNERS: &[&str] = &["vuln"];
 
 #[derive(Debug, Error)]
 pub enum ScanError {
@@ -45,6 +47,20 @@ pub enum ScanError {
     Layer { index: usize, diff_id: String, reason: String },
     #[error("{0}")]
     Usage(String),
+    /// No usable vulnerability database (exit code 3).
+    #[error(transparent)]
+    DbUnavailable(#[from] vulndb::ensure::Unavailable),
+    #[error(transparent)]
+    Db(#[from] vulndb::store::StoreError),
+}
+
+/// What the `vuln` scanner needs: where its database comes from, and the selection,
+/// suppression and gate settings the core applies.
+#[derive(Debug, Clone)]
+pub struct VulnScan {
+    pub db: vulndb::ensure::DbSettings,
+    /// `database` and `today` are filled in by the scan.
+    pub options: VulnOptions,
 }
 
 /// What to scan and how.
@@ -60,6 +76,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Where analyzed layers are cached; `None` analyzes every layer.
     pub cache: Option<Cache>,
+    /// Settings of the `vuln` scanner; required when `scanners` has `vuln`.
+    pub vuln: Option<VulnScan>,
 }
 
 /// The result of a scan: the report and its JSON form (the document both engines agree on).
@@ -104,6 +122,19 @@ pub fn parse_scanners(list: &str) -> Result<Vec<String>, ScanError> {
 
 /// Runs a scan.
 pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, ScanError> {
+    let vuln = match (options.scanners.iter().any(|s| s == "vuln"), &options.vuln) {
+        (false, _) => None,
+        (true, Some(v)) => Some(v),
+        (true, None) => return Err(ScanError::Usage("the vuln scanner needs database settings".into())),
+    };
+    // Without permission to update, a missing database is known before any image is
+    // read: fail fast.
+    let mut early_db = None;
+    if let Some(v) = vuln
+        && v.db.policy != vulndb::ensure::UpdatePolicy::Auto
+    {
+        early_db = Some(vulndb::ensure::ensure(&v.db, &[])?);
+    }
     progress.message(&format!("opening {}", options.image));
     let acquired = acquire::acquire(&options.image, &options.acquire)?;
     // `acquired` keeps a daemon export on disk until the scan ends.
@@ -129,10 +160,64 @@ pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, Sc
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let options_json = serde_json::to_string(&merge_options).expect("MergeOptions serializes");
-    let report_json = engine.merge(&image_json, &facts, &options_json)?;
-    let report: Report = serde_json::from_str(&report_json)
-        .map_err(|e| EngineError::Setup(format!("the core returned an invalid report: {e}")))?;
+    let mut report_json = engine.merge(&image_json, &facts, &options_json)?;
+    let mut report: Report = parse_report(&report_json)?;
+    if let Some(v) = vuln {
+        let ready = match early_db {
+            Some(ready) => ready,
+            None => {
+                progress.message("checking the vulnerability database");
+                let os = report.image.os.clone().unwrap_or_default();
+                vulndb::ensure::ensure(&v.db, &needed_exports(&os))?
+            }
+        };
+        for warning in &ready.warnings {
+            tracing::warn!("{warning}");
+        }
+        report_json = match_vulnerabilities(engine.as_ref(), &report, &report_json, &ready.db, &v.options)?;
+        report = parse_report(&report_json)?;
+    }
     Ok(ScanOutput { report, report_json, engine })
+}
+
+fn parse_report(json: &str) -> Result<Report, ScanError> {
+    serde_json::from_str(json)
+        .map_err(|e| EngineError::Setup(format!("the core returned an invalid report: {e}")).into())
+}
+
+/// The OSV exports that hold advisories for packages of `os` (none when the release
+/// is unknown to OSV's naming, or its vendor publishes no export).
+fn needed_exports(os: &customs_core::model::OsInfo) -> Vec<String> {
+    customs_core::vuln::ecosystem::lookup_keys(os)
+        .iter()
+        .filter_map(|key| key.split(':').next())
+        .filter(|family| vulndb::DEFAULT_ECOSYSTEMS.contains(family))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Selects the advisory records for the report's packages and has the core match
+/// them; returns the report (JSON) with its `vulnerabilities` section.
+fn match_vulnerabilities(
+    engine: &dyn Engine,
+    report: &Report,
+    report_json: &str,
+    db: &VulnDb,
+    options: &VulnOptions,
+) -> Result<String, ScanError> {
+    let os = report.image.os.clone().unwrap_or_default();
+    let records = db.advisory_records_json(&report.packages, &os)?;
+    let status = db.status();
+    let mut options = options.clone();
+    options.database = DbInfo {
+        schema_version: status.schema_version,
+        built_at: vulndb::format_unix(status.built_at),
+        build_id: status.build_id.clone(),
+        ecosystems: status.ecosystems.iter().map(|e| e.name.clone()).collect(),
+    };
+    options.today = vulndb::format_unix(vulndb::now_unix())[..10].to_string();
+    let options_json = serde_json::to_string(&options).expect("VulnOptions serializes");
+    Ok(engine.match_vulnerabilities(report_json, &records, &options_json)?)
 }
 
 /// The layer-facts cache as the workers see it.

@@ -85,6 +85,7 @@ fn options_for(docker_sock: &Path, cache: &Path, sources: &[SourceKind]) -> Acqu
             max_export_size: 1 << 34,
         },
         registry: Default::default(),
+        offline: false,
     }
 }
 

@@ -184,7 +184,7 @@ fn wasm_and_native_produce_identical_documents() {
     let n = outcome(native.merge(&image, &facts, OPTIONS));
     assert_eq!(w, n, "merged report");
     let report = n.expect("merge succeeds natively");
-    for format in ["json", "table"] {
+    for format in ["json", "table", "sarif"] {
         assert_eq!(
             outcome(wasm.render(&report, format)),
             outcome(native.render(&report, format)),

@@ -5,9 +5,32 @@
 //! are passed as text and parsed here, because they come from third parties) and
 //! passes today's date: the core has no clock. Everything here is pure and
 //! deterministic.
+//!
+//! Ignore rules are the team's own decisions, so they are applied first; a finding
+//! they do not cover may still be removed by the latest VEX statement about it.
+//! Rules and statements are judged against every finding independently of each
+//! other, so a rule is not reported stale merely because a VEX statement also
+//! covers its finding.
+mod date;
+mod glob;
+mod ignore;
+mod image;
+mod openvex;
+mod purl_match;
+mod vex;
+
+pub use ignore::{MAX_IGNORE_RULES, validate_ignore_rule};
+pub use openvex::{MAX_COMPONENTS, MAX_STATEMENTS};
+
 use crate::CoreError;
 use crate::vuln::Finding;
+use date::Date;
+use ignore::CompiledRule;
+use image::ImageIdentity;
+use purl_match::Purl;
 use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use vex::VexStatements;
 
 /// What the host passes: the ignore rules and the VEX documents.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -57,13 +80,22 @@ pub struct VexInput {
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum SuppressedBy {
     /// An ignore rule.
-    Ignore { origin: String, reason: String, #[serde(default, skip_serializing_if = "Option::is_none")] expires: Option<String> },
+    Ignore {
+        origin: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires: Option<String>,
+    },
     /// A VEX statement (`status` is `not_affected` or `fixed`).
     Vex {
+        /// The document's name as given (`--vex app.openvex.json`).
         document: String,
+        /// The statement that decided: `app.openvex.json: statements[2]`.
+        origin: String,
         status: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         justification: Option<String>,
+        /// The statement's free text: its `impact_statement`, else its `status_notes`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         statement: Option<String>,
     },
@@ -80,11 +112,11 @@ pub struct Suppressed {
 /// A rule or statement the user should look at.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Notice {
-    /// Where it was written (`origin` of an ignore rule, `file#statement[3]` of VEX).
+    /// Where it was written (`origin` of an ignore rule, `file.json: statements[3]` of VEX).
     pub origin: String,
     /// What it names (id / package / purl), for the message.
     pub subject: String,
-    /// The expiry date, for expired rules.
+    /// The expiry date (`YYYY-MM-DD`), for expired rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
 }
@@ -120,6 +152,132 @@ pub struct PolicyContext {
 /// document and the place (a malformed VEX document, a rule without reason or
 /// selector, a bad date).
 pub fn apply(findings: Vec<Finding>, policy: &Policy, context: &PolicyContext) -> Result<PolicyOutcome, CoreError> {
-    let _ = (policy, context);
-    Ok(PolicyOutcome { kept: findings, ..Default::default() })
+    if policy.ignores.len() > MAX_IGNORE_RULES {
+        return Err(CoreError::InvalidDocument {
+            what: "ignore-rule",
+            reason: format!("{} ignore rules exceed the limit of {MAX_IGNORE_RULES}", policy.ignores.len()),
+        });
+    }
+    let rules = policy.ignores.iter().map(CompiledRule::new).collect::<Result<Vec<_>, _>>()?;
+    let today = if rules.iter().any(|r| r.expires.is_some()) {
+        Some(Date::parse_day_of(context.today.trim()).ok_or_else(|| {
+            CoreError::Usage(format!("policy: today's date `{}` is not a date (YYYY-MM-DD)", context.today))
+        })?)
+    } else {
+        None
+    };
+    let (expired, active): (Vec<CompiledRule<'_>>, Vec<CompiledRule<'_>>) =
+        rules.into_iter().partition(|r| r.is_expired(today));
+
+    let statements = VexStatements::parse(&policy.vex)?;
+    let image = ImageIdentity::new(&context.image_reference, &context.image_digests);
+
+    let mut rule_matched = vec![false; active.len()];
+    let mut statement_matched = vec![false; statements.len()];
+    let mut outcome = PolicyOutcome::default();
+    for finding in findings {
+        let purl = Purl::parse(&finding.purl).ok();
+        let mut decision: Option<SuppressedBy> = None;
+        for (i, rule) in active.iter().enumerate() {
+            if rule.matches(&finding, purl.as_ref()) {
+                rule_matched[i] = true;
+                decision.get_or_insert_with(|| SuppressedBy::Ignore {
+                    origin: rule.rule.origin.clone(),
+                    reason: rule.rule.reason.trim().to_string(),
+                    expires: rule.expires.map(|d| d.to_string()),
+                });
+            }
+        }
+        // Evaluated even when a rule decided, so that the statements it covers
+        // are not reported as unmatched.
+        let latest = statements.deciding(&finding, purl.as_ref(), &image, &mut statement_matched);
+        if decision.is_none() {
+            decision = latest.filter(|s| s.status.suppresses()).map(|s| SuppressedBy::Vex {
+                document: s.document.clone(),
+                origin: s.origin.clone(),
+                status: s.status.as_str().to_string(),
+                justification: s.justification.clone(),
+                statement: s.statement.clone(),
+            });
+        }
+        match decision {
+            Some(suppressed) => outcome.suppressed.push(Suppressed { finding, suppressed }),
+            None => outcome.kept.push(finding),
+        }
+    }
+
+    let notice = |rule: &CompiledRule<'_>, expires: Option<String>| Notice {
+        origin: rule.rule.origin.clone(),
+        subject: rule.subject(),
+        expires,
+    };
+    outcome.expired_ignores = expired.iter().map(|r| notice(r, r.expires.map(|d| d.to_string()))).collect();
+    outcome.stale_ignores =
+        active.iter().zip(&rule_matched).filter(|(_, matched)| !**matched).map(|(r, _)| notice(r, None)).collect();
+    outcome.unmatched_vex = statements.unmatched(&statement_matched);
+    for notices in [&mut outcome.expired_ignores, &mut outcome.stale_ignores, &mut outcome.unmatched_vex] {
+        notices.sort_by(|a, b| natural_cmp(&a.origin, &b.origin).then_with(|| a.cmp(b)));
+    }
+    Ok(outcome)
+}
+
+/// Orders text with digit runs compared as numbers, so `ignores[2]` comes before
+/// `ignores[10]` and notices read in the order the rules were written.
+fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let (da, ra) = a.split_at(a.iter().take_while(|c| c.is_ascii_digit()).count());
+                let (db, rb) = b.split_at(b.iter().take_while(|c| c.is_ascii_digit()).count());
+                let (ta, tb) = (trim_zeros(da), trim_zeros(db));
+                let by_value = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb)).then_with(|| da.len().cmp(&db.len()));
+                if by_value != Ordering::Equal {
+                    return by_value;
+                }
+                (a, b) = (ra, rb);
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                (a, b) = (&a[1..], &b[1..]);
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let start = digits.iter().take_while(|c| **c == b'0').count();
+    &digits[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order_of_origins() {
+        let mut origins = vec![
+            "b.json: statements[10]",
+            "a.yaml: ignores[2]",
+            "b.json: statements[9]",
+            "a.yaml: ignores[10]",
+            "a.yaml: ignores[02]",
+        ];
+        origins.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            origins,
+            [
+                "a.yaml: ignores[2]",
+                "a.yaml: ignores[02]",
+                "a.yaml: ignores[10]",
+                "b.json: statements[9]",
+                "b.json: statements[10]"
+            ]
+        );
+    }
 }

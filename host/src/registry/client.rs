@@ -63,7 +63,7 @@ pub struct Reply {
 /// The transport for one registry host.
 #[derive(Debug, Clone)]
 pub struct Client {
-    agent: Agent,
+    pub(crate) agent: Agent,
     /// `https://HOST` or `http://HOST`.
     pub base: String,
     pub retry: RetryPolicy,

@@ -20,11 +20,13 @@
 //!
 //! Module map: [`reference`] (parsing and Docker Hub defaults), [`auth`]
 //! (credentials, challenges, tokens), [`client`] (TLS, insecure hosts, proxies,
-//! retries), [`manifest`] (indexes, platform choice, verification), [`errors`].
+//! retries), [`manifest`] (indexes, platform choice, verification), [`push`] (blob
+//! uploads, manifests, sessions with push or pull scope), [`errors`].
 pub mod auth;
 pub mod client;
 pub mod errors;
 pub mod manifest;
+pub mod push;
 pub mod reference;
 
 use crate::image::digest::Digest;

@@ -8,7 +8,11 @@
 //!   ratio) and parses each entry as an OSV record, counting the ones that fail;
 //! - [`store`]: the on-disk format (SQLite) and its builder;
 //! - [`update`]: the atomic, locked update that ties the three together;
-//! - [`query`]: what a scan reads ([`VulnDb`]).
+//! - [`query`]: what a scan reads ([`VulnDb`]);
+//! - [`artifact`]: publishing and installing the database as an OCI artifact
+//!   (`db push` / `db pull`);
+//! - [`ensure`]: how a scan gets a usable database (automatic update,
+//!   `--skip-db-update`, `--offline`, the stale-database warning).
 //!
 //! Layout in the cache directory (`--cache-dir`, see [`crate::cache`]):
 //!
@@ -18,7 +22,9 @@
 //! <cache>/vulndb/update.lock       advisory lock held by the one running update
 //! <cache>/vulndb/downloads/        partial downloads kept for resumption
 //! ```
+pub mod artifact;
 pub mod download;
+pub mod ensure;
 pub mod ingest;
 pub mod query;
 pub mod store;
@@ -68,7 +74,7 @@ pub fn db_path(cache_root: &Path) -> PathBuf {
 }
 
 /// Seconds since the Unix epoch (the host may read the clock; the core may not).
-pub(crate) fn now_unix() -> i64 {
+pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

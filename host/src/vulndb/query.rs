@@ -255,6 +255,71 @@ impl VulnDb {
     }
 }
 
+impl VulnDb {
+    /// The records (OSV JSON text each) the core needs to match `packages` of an image
+    /// whose OS is `os`: every record under the scan's lookup keys, plus the records
+    /// those name as aliases or upstream ids (for severity and titles). The same
+    /// selection as [`VulnDb::advisory_db`], without parsing: the records are parsed
+    /// by the core, inside the sandbox. Sorted by id.
+    pub fn advisory_records_json(
+        &self,
+        packages: &[ReportPackage],
+        os: &OsInfo,
+    ) -> Result<Vec<String>, StoreError> {
+        let e = |x: rusqlite::Error| err(&self.path, x);
+        let queries: Vec<PackageQuery<'_>> = packages.iter().map(PackageQuery::from).collect();
+        let mut rids = BTreeSet::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT rid FROM affected WHERE key = ?1 AND name = ?2")
+                .map_err(e)?;
+            for (k, n) in vuln::lookup_requests(&queries, os) {
+                for rid in stmt.query_map([&k, &n], |r| r.get::<_, i64>(0)).map_err(e)? {
+                    rids.insert(rid.map_err(e)?);
+                }
+            }
+        }
+        let mut own = BTreeSet::new();
+        let mut referenced = BTreeSet::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT id, own FROM ids WHERE rid = ?1")
+                .map_err(e)?;
+            for rid in &rids {
+                for row in stmt
+                    .query_map([rid], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                    .map_err(e)?
+                {
+                    let (id, is_own) = row.map_err(e)?;
+                    if is_own == 1 { own.insert(id) } else { referenced.insert(id) };
+                }
+            }
+        }
+        let missing: Vec<&String> = referenced.difference(&own).collect();
+        rids.extend(self.rids_for(&missing, "SELECT rid FROM ids WHERE id = ?1 AND own = 1")?);
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, size, json FROM records WHERE rid = ?1")
+            .map_err(e)?;
+        let mut out: Vec<(String, String)> = Vec::with_capacity(rids.len());
+        for rid in rids {
+            let row: Option<(String, i64, Vec<u8>)> = stmt
+                .query_row([rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+                .map_err(e)?;
+            let Some((id, size, blob)) = row else {
+                return Err(err(&self.path, format!("index names record #{rid}, which is missing")));
+            };
+            let text = store::decode_record_text(&id, size, &blob).map_err(|m| err(&self.path, m))?;
+            out.push((id, text));
+        }
+        out.sort();
+        Ok(out.into_iter().map(|(_, text)| text).collect())
+    }
+}
+
 fn read_status(conn: &Connection, path: &Path) -> Result<DbStatus, String> {
     let mut meta = BTreeMap::new();
     let mut stmt = conn

@@ -407,6 +407,22 @@ pub(crate) fn checksum(conn: &Connection) -> rusqlite::Result<String> {
 
 /// Decompresses a stored record, checking its size and zstd checksum.
 pub(crate) fn decode_record(id: &str, size: i64, blob: &[u8]) -> Result<Vulnerability, String> {
+    let json = decompress_record(id, size, blob)?;
+    // Straight into the struct (the records were validated when stored; validating
+    // again is cheap), without `from_json`'s intermediate `Value`, which would
+    // double the cost of the scan's hottest step.
+    let record: Vulnerability = serde_json::from_slice(&json)
+        .map_err(|e| format!("record {id}: {}", super::one_line(&e.to_string(), 200)))?;
+    record.validate().map_err(|e| format!("record {id}: {e}"))?;
+    if record.id != id {
+        return Err(format!("record {id}: holds record {} instead", record.id));
+    }
+    Ok(record)
+}
+
+/// A stored record's JSON bytes: decompressed (the zstd frame checksum is verified)
+/// and of exactly the stored size.
+fn decompress_record(id: &str, size: i64, blob: &[u8]) -> Result<Vec<u8>, String> {
     let size = usize::try_from(size)
         .ok()
         .filter(|s| *s <= MAX_RECORD_BYTES)
@@ -419,14 +435,11 @@ pub(crate) fn decode_record(id: &str, size: i64, blob: &[u8]) -> Result<Vulnerab
             json.len()
         ));
     }
-    // Straight into the struct (the records were validated when stored; validating
-    // again is cheap), without `from_json`'s intermediate `Value`, which would
-    // double the cost of the scan's hottest step.
-    let record: Vulnerability = serde_json::from_slice(&json)
-        .map_err(|e| format!("record {id}: {}", super::one_line(&e.to_string(), 200)))?;
-    record.validate().map_err(|e| format!("record {id}: {e}"))?;
-    if record.id != id {
-        return Err(format!("record {id}: holds record {} instead", record.id));
-    }
-    Ok(record)
+    Ok(json)
+}
+
+/// A stored record as JSON text, for the core to parse.
+pub(crate) fn decode_record_text(id: &str, size: i64, blob: &[u8]) -> Result<String, String> {
+    String::from_utf8(decompress_record(id, size, blob)?)
+        .map_err(|_| format!("record {id}: damaged (not UTF-8)"))
 }

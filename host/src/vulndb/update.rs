@@ -147,7 +147,7 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> UpdateError + '_ {
 }
 
 /// Holds the update lock until dropped.
-struct LockGuard(File);
+pub(crate) struct LockGuard(File);
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
@@ -155,7 +155,7 @@ impl Drop for LockGuard {
     }
 }
 
-fn lock(path: &Path, timeout: Duration) -> Result<LockGuard, UpdateError> {
+pub(crate) fn lock(path: &Path, timeout: Duration) -> Result<LockGuard, UpdateError> {
     let file = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -202,7 +202,7 @@ fn peek_build_id(db: &Path) -> Option<String> {
 
 /// Removes temporary databases of updates that were killed (only called while
 /// holding the lock, so none of them is in use).
-fn remove_stale_temporaries(dir: &Path) {
+pub(crate) fn remove_stale_temporaries(dir: &Path) {
     let Ok(rd) = fs::read_dir(dir) else { return };
     for entry in rd.flatten() {
         if entry
@@ -215,7 +215,7 @@ fn remove_stale_temporaries(dir: &Path) {
     }
 }
 
-fn write_atomically(dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), UpdateError> {
+pub(crate) fn write_atomically(dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), UpdateError> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".osv.db.tmp-")
         .tempfile_in(dir)
