@@ -280,30 +280,35 @@ impl VulnDb {
                 }
             }
         }
-        let mut own = BTreeSet::new();
-        let mut referenced = BTreeSet::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT id, own FROM ids WHERE rid = ?1")
-                .map_err(e)?;
-            for rid in &rids {
-                for row in stmt
-                    .query_map([rid], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-                    .map_err(e)?
-                {
-                    let (id, is_own) = row.map_err(e)?;
-                    if is_own == 1 { own.insert(id) } else { referenced.insert(id) };
-                }
-            }
+        let mut out = self.record_texts(&rids)?;
+        // The ids those records name (aliases, upstream) whose own records are not
+        // loaded yet. Read from the JSON with a two-field view: the `ids` table is
+        // keyed by id, so asking it by record would scan it whole for every record.
+        let own: BTreeSet<&str> = out.iter().map(|(id, _)| id.as_str()).collect();
+        let mut missing = BTreeSet::new();
+        for (id, text) in &out {
+            let refs: References = serde_json::from_str(text)
+                .map_err(|e| err(&self.path, format!("record {id}: {}", super::one_line(&e.to_string(), 200))))?;
+            missing.extend(refs.aliases.into_iter().chain(refs.upstream).filter(|r| !own.contains(r.as_str())));
         }
-        let missing: Vec<&String> = referenced.difference(&own).collect();
-        rids.extend(self.rids_for(&missing, "SELECT rid FROM ids WHERE id = ?1 AND own = 1")?);
+        let missing: Vec<String> = missing.into_iter().collect();
+        let extra = self.rids_for(&missing, "SELECT rid FROM ids WHERE id = ?1 AND own = 1")?;
+        let extra: BTreeSet<i64> = extra.difference(&rids).copied().collect();
+        out.extend(self.record_texts(&extra)?);
+        out.sort();
+        Ok(out.into_iter().map(|(_, text)| text).collect())
+    }
+}
+
+impl VulnDb {
+    /// (id, JSON text) of the records `rids`.
+    fn record_texts(&self, rids: &BTreeSet<i64>) -> Result<Vec<(String, String)>, StoreError> {
+        let e = |x: rusqlite::Error| err(&self.path, x);
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, size, json FROM records WHERE rid = ?1")
             .map_err(e)?;
-        let mut out: Vec<(String, String)> = Vec::with_capacity(rids.len());
+        let mut out = Vec::with_capacity(rids.len());
         for rid in rids {
             let row: Option<(String, i64, Vec<u8>)> = stmt
                 .query_row([rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -315,9 +320,17 @@ impl VulnDb {
             let text = store::decode_record_text(&id, size, &blob).map_err(|m| err(&self.path, m))?;
             out.push((id, text));
         }
-        out.sort();
-        Ok(out.into_iter().map(|(_, text)| text).collect())
+        Ok(out)
     }
+}
+
+/// The ids a record refers to; every other field is skipped unparsed.
+#[derive(serde::Deserialize)]
+struct References {
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    upstream: Vec<String>,
 }
 
 fn read_status(conn: &Connection, path: &Path) -> Result<DbStatus, String> {

@@ -427,8 +427,20 @@ fn decompress_record(id: &str, size: i64, blob: &[u8]) -> Result<Vec<u8>, String
         .ok()
         .filter(|s| *s <= MAX_RECORD_BYTES)
         .ok_or_else(|| format!("record {id}: stored size {size} is out of range"))?;
-    let json =
-        zstd::bulk::decompress(blob, size).map_err(|e| format!("record {id}: damaged ({e})"))?;
+    // One decompression context per thread: creating one per record cost more than
+    // decompressing the record.
+    thread_local! {
+        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let json = CONTEXT.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let context = match slot.as_mut() {
+            Some(c) => c,
+            None => slot.insert(zstd::bulk::Decompressor::new().map_err(|e| format!("record {id}: {e}"))?),
+        };
+        context.decompress(blob, size).map_err(|e| format!("record {id}: damaged ({e})"))
+    })?;
     if json.len() != size {
         return Err(format!(
             "record {id}: damaged (size {} instead of {size})",
