@@ -178,6 +178,23 @@ for f in "$pkgs/dpkg/osv-scalibr/dpkg/single" "$pkgs/apk/syft/single" \
   [[ -f "$f" ]] && seed layer_merge "$f"
 done
 
+# advisory_match: real OSV records (AlmaLinux's own, osv.dev's misc set), each
+# prefixed with the byte that picks the image's distro (0 Debian, 1 Alpine, 2 Alma).
+advisories="$shared/advisories"
+mkdir -p "$out/advisory_match"
+i=0
+while read -r f; do
+  name="advisory__$(basename "$f")"
+  { printf "\\x0$((i % 3))"; cat "$f"; } > "$out/advisory_match/$name"
+  i=$((i + 1))
+done < <(find "$advisories/almalinux-osv" "$advisories/osv-misc" -type f -name '*.json' | sort | head -n 300)
+
+# vex_policy: the hand-written OpenVEX documents of the policy tests.
+mkdir -p "$out/vex_policy"
+for f in "$here/../tests/fixtures/policy/vex/"*.json; do
+  [[ -f "$f" ]] && cp "$f" "$out/vex_policy/fixture__$(basename "$f")"
+done
+
 for d in "$out"/*/; do
   printf '%-16s %5d seeds\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)"
 done

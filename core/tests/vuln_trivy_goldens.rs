@@ -489,6 +489,10 @@ fn os_package_goldens_match_trivy() {
                     purl,
                     path: "",
                     layer: "",
+                    modularity_label: purl
+                        .split(['?', '&'])
+                        .find_map(|q| q.strip_prefix("modularitylabel="))
+                        .filter(|l| !l.is_empty()),
                 }
             })
             .collect();

@@ -33,6 +33,9 @@ pub(crate) struct Entry {
     pub status: Option<Status>,
     /// The distro's own rating, when the entry or record carries one.
     pub rating: Option<Severity>,
+    /// For a Red Hat–family module build (`…module_el8…` versions), the module
+    /// streams (`nodejs:18`) the advisory title names. Empty for other entries.
+    pub module_streams: Vec<String>,
 }
 
 /// Records indexed by (normalized ecosystem, package name) and by id.
@@ -82,10 +85,18 @@ impl AdvisoryDb {
             if ranges.is_empty() && affected.versions.is_empty() {
                 continue;
             }
+            let module_streams = if ecosystem::rates_in_summary(&key)
+                && is_module_build(&ranges, &affected.versions)
+            {
+                module_streams(record.summary.as_deref().unwrap_or(""))
+            } else {
+                Vec::new()
+            };
             let entry = Entry {
                 record: idx,
                 eco,
                 ecosystem: package.ecosystem.clone(),
+                module_streams,
                 ranges,
                 versions: affected
                     .versions
@@ -195,9 +206,68 @@ fn distro_rating(record: &Vulnerability, affected: &Affected, key: &str) -> Opti
         })
 }
 
+/// Whether an entry's versions are module builds: RHEL and its rebuilds mark them in
+/// the release (`1:18.19.0-1.module_el8.9.0+3775+d8460d29`, `…module+el8…`).
+fn is_module_build(ranges: &[Vec<PreparedEvent>], versions: &[String]) -> bool {
+    ranges
+        .iter()
+        .flatten()
+        .map(|e| e.version.as_str())
+        .chain(versions.iter().map(String::as_str))
+        .any(|v| v.contains(".module"))
+}
+
+/// The `name:stream` module streams an advisory title names, lower-cased:
+/// `Important: nodejs:18 security update` → `nodejs:18`,
+/// `Moderate: virt:rhel and virt-devel:rhel security update` → both.
+pub fn module_streams(summary: &str) -> Vec<String> {
+    let mut out: Vec<String> = summary
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | ';'))
+        .filter(|t| !t.contains("://"))
+        .filter_map(|t| {
+            let (name, stream) = t.split_once(':')?;
+            // Advisory ids share the shape (`ALSA-2023:1234`, `RHSA-2024:0001`).
+            let is_advisory_id = name
+                .split_once('-')
+                .is_some_and(|(p, y)| p.chars().all(|c| c.is_ascii_uppercase()) && y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()));
+            if is_advisory_id {
+                return None;
+            }
+            let ok = |s: &str, first_alnum: bool| {
+                !s.is_empty()
+                    && (!first_alnum || s.starts_with(|c: char| c.is_ascii_alphanumeric()))
+                    && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
+            };
+            (ok(name, true) && ok(stream, false)).then(|| t.to_ascii_lowercase())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn word_severity(entries: &[super::osv::SeverityEntry]) -> Option<Severity> {
     entries
         .iter()
         .filter(|e| !e.kind.starts_with("CVSS"))
         .find_map(|e| Severity::from_word(&e.score))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::module_streams;
+
+    #[test]
+    fn module_streams_in_advisory_titles() {
+        assert_eq!(module_streams("Important: nodejs:18 security update"), ["nodejs:18"]);
+        assert_eq!(
+            module_streams("Moderate: virt:rhel and virt-devel:rhel security, bug fix, and enhancement update"),
+            ["virt-devel:rhel", "virt:rhel"]
+        );
+        assert_eq!(module_streams("Moderate: container-tools:4.0 security update (ALSA-2023:1234)"), ["container-tools:4.0"]);
+        assert!(module_streams("Important: kernel security update").is_empty());
+        assert!(module_streams("see https://access.redhat.com/errata: x").is_empty());
+        assert!(module_streams("Low: : :x -:y").is_empty());
+        assert_eq!(module_streams("Moderate: perl-DBD-MySQL:4.046 security update"), ["perl-dbd-mysql:4.046"]);
+    }
 }

@@ -29,6 +29,8 @@ pub struct PackageQuery<'a> {
     /// The package database that lists the package.
     pub path: &'a str,
     pub layer: &'a str,
+    /// rpm's `MODULARITYLABEL` (`nodejs:18:8090020231019152822:a75119d5`), when set.
+    pub modularity_label: Option<&'a str>,
 }
 
 impl<'a> From<&'a ReportPackage> for PackageQuery<'a> {
@@ -43,6 +45,7 @@ impl<'a> From<&'a ReportPackage> for PackageQuery<'a> {
             purl: &p.purl,
             path: &p.db_path,
             layer: &p.layer,
+            modularity_label: p.modularity_label.as_deref(),
         }
     }
 }
@@ -61,6 +64,7 @@ impl<'a> PackageQuery<'a> {
             purl: "",
             path: "",
             layer: "",
+            modularity_label: p.modularity_label.as_deref(),
         })
     }
 
@@ -71,6 +75,14 @@ impl<'a> PackageQuery<'a> {
         } else {
             self.name
         }
+    }
+
+    /// The package's module stream (`nodejs:18`, lower-cased), from its modularity label.
+    pub fn module_stream(&self) -> Option<String> {
+        let label = self.modularity_label?.trim();
+        let mut parts = label.splitn(3, ':');
+        let (name, stream) = (parts.next()?, parts.next()?);
+        (!name.is_empty() && !stream.is_empty()).then(|| format!("{name}:{stream}").to_ascii_lowercase())
     }
 
     /// The version compared against advisories under `key`.
@@ -163,7 +175,16 @@ pub(crate) fn hits<'db>(
                 continue;
             }
             let installed = p.compared_version(key);
+            let stream = p.module_stream();
             for entry in entries {
+                // A module build's fix applies to packages of that module stream only:
+                // nodejs:20's fix says nothing about a nodejs:18 install, and a
+                // non-modular package is not built from any stream.
+                if !entry.module_streams.is_empty()
+                    && !stream.as_ref().is_some_and(|s| entry.module_streams.contains(s))
+                {
+                    continue;
+                }
                 if let Some((fixed, status)) = evaluate(entry, &installed) {
                     out.push(Hit {
                         package: i,
