@@ -459,3 +459,38 @@ fn arbitrary_bytes_never_panic() {
         );
     }
 }
+
+/// Found by the `vex_policy` fuzz target: a product id whose first four bytes end
+/// inside a multi-byte character (`pk�:…`) panicked when its prefix was compared
+/// with `pkg:`. It names nothing this scanner can find, so it matches nothing.
+#[test]
+fn product_ids_with_multibyte_characters_near_the_start() {
+    for id in ["pk\u{fffd}:deb/debian/zlib1g@1.2.13.dfsg-1?distro=debian-12", "p\u{e9}g:x", "\u{1f600}"] {
+        let doc = serde_json::json!({
+            "@context": "https://openvex.dev/ns/v0.2.0",
+            "@id": "https://example.com/vex/fuzz",
+            "author": "fuzz",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "version": 1,
+            "statements": [{
+                "vulnerability": {"name": "CVE-2024-0001"},
+                "products": [{"@id": id}],
+                "status": "not_affected",
+                "justification": "component_not_present"
+            }]
+        });
+        let outcome = apply(Vec::new(), vec![VexInput { name: "fuzz.json".into(), text: doc.to_string() }]);
+        assert!(outcome.suppressed.is_empty(), "{id}");
+        assert_eq!(outcome.unmatched_vex.len(), 1, "{id}");
+    }
+}
+
+/// Found by the `vex_policy` fuzz target: a carriage return inside a quoted field
+/// reached the error message, which must stay one line.
+#[test]
+fn errors_quoting_document_text_stay_on_one_line() {
+    let text = "{\n  \"@context\": \"https:///vex.acme.c\\rity@acme.example>\",\n  \"statements\": []\n}";
+    let err = apply_err(Vec::new(), vec![VexInput { name: "fuzz.json".into(), text: text.into() }]);
+    assert!(!err.contains(['\n', '\r']), "{err:?}");
+    assert!(err.contains("\\r"), "{err}");
+}

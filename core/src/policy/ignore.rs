@@ -29,7 +29,7 @@ pub fn validate_ignore_rule(rule: &IgnoreRule) -> Result<(), CoreError> {
 
 fn invalid(rule: &IgnoreRule, reason: impl std::fmt::Display) -> CoreError {
     let origin = if rule.origin.trim().is_empty() { "ignore rule" } else { rule.origin.as_str() };
-    CoreError::InvalidDocument { what: "ignore-rule", reason: format!("{origin}: {reason}") }
+    CoreError::InvalidDocument { what: "ignore-rule", reason: super::printable(&format!("{origin}: {reason}")) }
 }
 
 /// A selector as given: absent, or non-empty after trimming (empty is an error,

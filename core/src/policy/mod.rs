@@ -32,6 +32,21 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use vex::VexStatements;
 
+/// `text` with control characters escaped (`\r` → `\\r`): errors quote document
+/// content, and an error message must stay one line, so that a crafted document can
+/// not forge lines in a CI log.
+pub(crate) fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// What the host passes: the ignore rules and the VEX documents.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
@@ -161,7 +176,7 @@ pub fn apply(findings: Vec<Finding>, policy: &Policy, context: &PolicyContext) -
     let rules = policy.ignores.iter().map(CompiledRule::new).collect::<Result<Vec<_>, _>>()?;
     let today = if rules.iter().any(|r| r.expires.is_some()) {
         Some(Date::parse_day_of(context.today.trim()).ok_or_else(|| {
-            CoreError::Usage(format!("policy: today's date `{}` is not a date (YYYY-MM-DD)", context.today))
+            CoreError::Usage(format!("policy: today's date `{}` is not a date (YYYY-MM-DD)", printable(&context.today)))
         })?)
     } else {
         None

@@ -36,7 +36,7 @@ impl Place<'_> {
         } else {
             format!("{}: {at}: {reason}", self.document)
         };
-        CoreError::InvalidDocument { what: "OpenVEX", reason }
+        CoreError::InvalidDocument { what: "OpenVEX", reason: super::printable(&reason) }
     }
 
     /// An optional string field; any other type is an error.
@@ -257,7 +257,7 @@ fn parse_component(place: &Place<'_>, value: &Value, at: &str, budget: &mut Budg
         if component.label.is_empty() {
             component.label = text.to_string();
         }
-        if text.len() >= 4 && text[..4].eq_ignore_ascii_case("pkg:") {
+        if text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("pkg:")) {
             component.purls.push(Purl::parse(text).map_err(|e| place.error(field, e))?);
         } else if let Some(digest) = as_digest(text) {
             component.digests.push(digest);
