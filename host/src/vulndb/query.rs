@@ -161,23 +161,26 @@ impl VulnDb {
         &self,
         keys: &[(K, N)],
     ) -> Result<Vec<Vulnerability>, StoreError> {
+        self.rids_under(keys).and_then(|r| self.records_by_rid(r))
+    }
+
+    /// The rowids of the records with an affected entry under any of `keys`.
+    fn rids_under<K: AsRef<str>, N: AsRef<str>>(&self, keys: &[(K, N)]) -> Result<BTreeSet<i64>, StoreError> {
         let e = |x: rusqlite::Error| err(&self.path, x);
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT rid FROM affected WHERE key = ?1 AND name = ?2")
+            .map_err(e)?;
         let mut rids = BTreeSet::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT rid FROM affected WHERE key = ?1 AND name = ?2")
+        for (k, n) in keys {
+            let rows = stmt
+                .query_map([k.as_ref(), n.as_ref()], |r| r.get::<_, i64>(0))
                 .map_err(e)?;
-            for (k, n) in keys {
-                let rows = stmt
-                    .query_map([k.as_ref(), n.as_ref()], |r| r.get::<_, i64>(0))
-                    .map_err(e)?;
-                for rid in rows {
-                    rids.insert(rid.map_err(e)?);
-                }
+            for rid in rows {
+                rids.insert(rid.map_err(e)?);
             }
         }
-        self.records_by_rid(rids)
+        Ok(rids)
     }
 
     /// The records whose own id is one of `ids` (not records that merely alias it),
@@ -210,6 +213,24 @@ impl VulnDb {
     }
 
     fn records_by_rid(&self, rids: BTreeSet<i64>) -> Result<Vec<Vulnerability>, StoreError> {
+        let mut out = self.stored_records(&rids, store::decode_record)?;
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// (id, JSON text) of the records `rids`.
+    fn record_texts(&self, rids: &BTreeSet<i64>) -> Result<Vec<(String, String)>, StoreError> {
+        self.stored_records(rids, |id, size, blob| {
+            store::decode_record_text(id, size, blob).map(|text| (id.to_string(), text))
+        })
+    }
+
+    /// Reads the records `rids` and decodes each with `decode(id, size, blob)`.
+    fn stored_records<T>(
+        &self,
+        rids: &BTreeSet<i64>,
+        decode: impl Fn(&str, i64, &[u8]) -> Result<T, String>,
+    ) -> Result<Vec<T>, StoreError> {
         let e = |x: rusqlite::Error| err(&self.path, x);
         let mut stmt = self
             .conn
@@ -227,9 +248,8 @@ impl VulnDb {
                     format!("index names record #{rid}, which is missing"),
                 ));
             };
-            out.push(store::decode_record(&id, size, &blob).map_err(|m| err(&self.path, m))?);
+            out.push(decode(&id, size, &blob).map_err(|m| err(&self.path, m))?);
         }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
 
@@ -266,20 +286,9 @@ impl VulnDb {
         packages: &[ReportPackage],
         os: &OsInfo,
     ) -> Result<Vec<String>, StoreError> {
-        let e = |x: rusqlite::Error| err(&self.path, x);
         let queries: Vec<PackageQuery<'_>> = packages.iter().map(PackageQuery::from).collect();
-        let mut rids = BTreeSet::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT rid FROM affected WHERE key = ?1 AND name = ?2")
-                .map_err(e)?;
-            for (k, n) in vuln::lookup_requests(&queries, os) {
-                for rid in stmt.query_map([&k, &n], |r| r.get::<_, i64>(0)).map_err(e)? {
-                    rids.insert(rid.map_err(e)?);
-                }
-            }
-        }
+        let keys: Vec<(String, String)> = vuln::lookup_requests(&queries, os).into_iter().collect();
+        let rids = self.rids_under(&keys)?;
         let mut out = self.record_texts(&rids)?;
         // The ids those records name (aliases, upstream) whose own records are not
         // loaded yet. Read from the JSON with a two-field view: the `ids` table is
@@ -297,30 +306,6 @@ impl VulnDb {
         out.extend(self.record_texts(&extra)?);
         out.sort();
         Ok(out.into_iter().map(|(_, text)| text).collect())
-    }
-}
-
-impl VulnDb {
-    /// (id, JSON text) of the records `rids`.
-    fn record_texts(&self, rids: &BTreeSet<i64>) -> Result<Vec<(String, String)>, StoreError> {
-        let e = |x: rusqlite::Error| err(&self.path, x);
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, size, json FROM records WHERE rid = ?1")
-            .map_err(e)?;
-        let mut out = Vec::with_capacity(rids.len());
-        for rid in rids {
-            let row: Option<(String, i64, Vec<u8>)> = stmt
-                .query_row([rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()
-                .map_err(e)?;
-            let Some((id, size, blob)) = row else {
-                return Err(err(&self.path, format!("index names record #{rid}, which is missing")));
-            };
-            let text = store::decode_record_text(&id, size, &blob).map_err(|m| err(&self.path, m))?;
-            out.push((id, text));
-        }
-        Ok(out)
     }
 }
 
