@@ -158,25 +158,34 @@ fn root_certs(host: &str, options: &RegistryOptions) -> Result<RootCerts, Regist
         }
     }
     if extra.is_empty() {
-        return Ok(match system_bundle() {
-            Some(certs) if !certs.is_empty() => RootCerts::new_with_certs(&certs),
-            _ => RootCerts::WebPki,
-        });
+        return Ok(system_roots());
     }
     let mut all = system_bundle().unwrap_or_default();
     all.extend(extra);
     Ok(RootCerts::new_with_certs(&all))
 }
 
+/// The certificates of the system's CA bundle: the first candidate (`SSL_CERT_FILE`,
+/// then the usual places) that loads and holds any.
 fn system_bundle() -> Option<Vec<Certificate<'static>>> {
     let env = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
-    let path = env
-        .into_iter()
+    env.into_iter()
         .chain(SYSTEM_BUNDLES.iter().map(|p| Path::new(p).to_path_buf()))
-        .find(|p| p.is_file())?;
-    let mut out = Vec::new();
-    load_pem_certs(&path, &mut out).ok()?;
-    Some(out)
+        .filter(|p| p.is_file())
+        .find_map(|path| {
+            let mut out = Vec::new();
+            load_pem_certs(&path, &mut out).ok()?;
+            (!out.is_empty()).then_some(out)
+        })
+}
+
+/// The system's trust roots, or the bundled WebPKI roots when it has none. Also
+/// used by the vulnerability-database downloads.
+pub(crate) fn system_roots() -> RootCerts {
+    match system_bundle() {
+        Some(certs) => RootCerts::new_with_certs(&certs),
+        None => RootCerts::WebPki,
+    }
 }
 
 fn agent(tls: TlsConfig, options: &RegistryOptions) -> Agent {

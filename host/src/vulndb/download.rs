@@ -29,7 +29,7 @@ use crate::http_retry;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use ureq::Agent;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::TlsConfig;
 
 /// Limits and timing of downloads.
 #[derive(Debug, Clone)]
@@ -169,40 +169,6 @@ struct PartState {
     validators: Validators,
 }
 
-fn system_roots() -> RootCerts {
-    let candidates = std::env::var_os("SSL_CERT_FILE")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(
-            [
-                "/etc/ssl/certs/ca-certificates.crt",
-                "/etc/pki/tls/certs/ca-bundle.crt",
-                "/etc/ssl/cert.pem",
-            ]
-            .iter()
-            .map(PathBuf::from),
-        );
-    for path in candidates {
-        let Ok(meta) = fs::metadata(&path) else {
-            continue;
-        };
-        if !meta.is_file() || meta.len() > 16 << 20 {
-            continue;
-        }
-        let Ok(pem) = fs::read(&path) else { continue };
-        let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-            .filter_map(|i| match i {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        if !certs.is_empty() {
-            return RootCerts::new_with_certs(&certs);
-        }
-    }
-    RootCerts::WebPki
-}
-
 impl Downloader {
     /// A downloader keeping partial files in `dir` (created if needed).
     pub fn new(dir: &Path, options: DownloadOptions) -> Result<Self, DownloadError> {
@@ -210,7 +176,7 @@ impl Downloader {
             path: dir.display().to_string(),
             source,
         })?;
-        let tls = TlsConfig::builder().root_certs(system_roots()).build();
+        let tls = TlsConfig::builder().root_certs(crate::registry::client::system_roots()).build();
         let agent = Agent::config_builder()
             .http_status_as_error(false)
             .tls_config(tls)
