@@ -12,20 +12,21 @@
 use customs::image::{self, Image, Platform};
 use customs::registry::{self, RegistryError, RegistryOptions};
 use sha2::{Digest as _, Sha256};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod support;
+use support::registry::{PASS, Registry, TokenServer, USER, corrupt, make_tls, read_request, run};
 
 /// The tests change process-wide environment (credentials, PATH, DOCKER_CONFIG);
 /// they run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-const USER: &str = "testuser";
-const PASS: &str = "testpass";
 
 fn images_dir() -> PathBuf {
     std::env::var_os("CUSTOMS_TEST_IMAGES")
@@ -35,145 +36,38 @@ fn images_dir() -> PathBuf {
 
 /// Whether the external parts exist; prints why not (and fails under CI).
 fn prerequisites() -> bool {
-    let mut missing = Vec::new();
-    for tool in ["docker-registry", "skopeo", "openssl", "htpasswd"] {
-        let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-            .unwrap_or(false);
-        if !found {
-            missing.push(tool.to_string());
-        }
-    }
-    for img in ["debian-oci", "multi-oci"] {
-        if !images_dir().join(img).join("index.json").is_file() {
-            missing.push(format!(
-                "{} (run scripts/build-test-images.sh)",
-                images_dir().join(img).display()
-            ));
-        }
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!(
-        "registry tests skipped, missing: {} (scripts/install-test-deps.sh installs the tools)",
-        missing.join(", ")
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("{msg}");
-    false
+    let images: Vec<String> = ["debian-oci", "multi-oci"]
+        .into_iter()
+        .filter(|img| !images_dir().join(img).join("index.json").is_file())
+        .map(|img| format!("{} (run scripts/build-test-images.sh)", images_dir().join(img).display()))
+        .collect();
+    support::registry::prerequisites(
+        "registry tests",
+        &["docker-registry", "skopeo", "openssl", "htpasswd"],
+        images,
+    )
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A running registry; stopped (by its PID) when dropped, also on test failure.
-struct Registry {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// Pushes an OCI layout's `bookworm` image (all platforms) as `repo:tag`.
+fn push_layout(reg: &Registry, layout: &str, repo: &str, tag: &str, creds: bool) {
+    let mut cmd = Command::new("skopeo");
+    cmd.args([
+        "--insecure-policy",
+        "copy",
+        "--quiet",
+        "--all",
+        "--preserve-digests",
+    ])
+    .arg("--dest-tls-verify=false");
+    if creds {
+        cmd.arg(format!("--dest-creds={USER}:{PASS}"));
     }
-}
-
-impl Registry {
-    /// Starts `docker-registry serve` with `extra` YAML appended under `http:`/`auth:`.
-    fn start(http_extra: &str, auth: &str) -> Registry {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let cfg = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{http_extra}{auth}",
-            dir.path().join("data").display()
-        );
-        let cfg_path = dir.path().join("config.yml");
-        std::fs::write(&cfg_path, cfg).unwrap();
-        let log_path = dir.path().join("registry.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&cfg_path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start docker-registry");
-        let mut reg = Registry { child, port, dir };
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(15) {
-            if let Ok(Some(status)) = reg.child.try_wait() {
-                panic!(
-                    "docker-registry exited ({status}): {}",
-                    std::fs::read_to_string(&log_path).unwrap_or_default()
-                );
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return reg;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "docker-registry on port {port} did not come up: {}",
-            std::fs::read_to_string(&log_path).unwrap_or_default()
-        );
-    }
-
-    fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// Pushes an OCI layout's `bookworm` image (all platforms) as `repo:tag`.
-    fn push(&self, layout: &str, repo: &str, tag: &str, creds: bool) {
-        let mut cmd = Command::new("skopeo");
-        cmd.args([
-            "--insecure-policy",
-            "copy",
-            "--quiet",
-            "--all",
-            "--preserve-digests",
-        ])
-        .arg("--dest-tls-verify=false");
-        if creds {
-            cmd.arg(format!("--dest-creds={USER}:{PASS}"));
-        }
-        cmd.arg(format!(
-            "oci:{}:bookworm",
-            images_dir().join(layout).display()
-        ))
-        .arg(format!("docker://{}/{repo}:{tag}", self.host()));
-        run(&mut cmd);
-    }
-
-    fn blob_data(&self, digest: &str) -> PathBuf {
-        let hex = digest.strip_prefix("sha256:").unwrap();
-        self.dir
-            .path()
-            .join("data/docker/registry/v2/blobs/sha256")
-            .join(&hex[..2])
-            .join(hex)
-            .join("data")
-    }
+    cmd.arg(format!(
+        "oci:{}:bookworm",
+        images_dir().join(layout).display()
+    ))
+    .arg(format!("docker://{}/{repo}:{tag}", reg.host()));
+    run(&mut cmd);
 }
 
 fn plain_options(host: &str) -> RegistryOptions {
@@ -247,8 +141,8 @@ fn plain_registry_pull_platforms_errors_retries_and_corruption() {
         return;
     }
     let reg = Registry::start("", "");
-    reg.push("debian-oci", "test/debian", "1", false);
-    reg.push("multi-oci", "test/multi", "bookworm", false);
+    push_layout(&reg, "debian-oci", "test/debian", "1", false);
+    push_layout(&reg, "multi-oci", "test/multi", "bookworm", false);
     let host = reg.host();
     let opts = plain_options(&host);
 
@@ -374,13 +268,6 @@ fn plain_registry_pull_platforms_errors_retries_and_corruption() {
     );
 }
 
-fn corrupt(path: &Path) {
-    let mut bytes = std::fs::read(path).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// A one-request-per-connection HTTP proxy in front of a registry that answers 429
 /// (Retry-After: 1) to the first manifest request and 503 to the first blob request.
 struct FaultProxy {
@@ -389,33 +276,6 @@ struct FaultProxy {
     always_429: Arc<AtomicUsize>,
     /// Request lines (`GET /v2/… HTTP/1.1`) of every request, injected or forwarded.
     requests: Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-fn read_request(s: &mut BufReader<TcpStream>) -> Option<(String, Vec<String>, Vec<u8>)> {
-    let mut line = String::new();
-    s.read_line(&mut line).ok()?;
-    if line.is_empty() {
-        return None;
-    }
-    let mut headers = Vec::new();
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        s.read_line(&mut h).ok()?;
-        let h = h.trim_end().to_string();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            len = v.trim().parse().ok()?;
-        }
-        headers.push(h);
-    }
-    let mut body = vec![0u8; len.min(1 << 20)];
-    s.read_exact(&mut body).ok()?;
-    Some((line.trim_end().to_string(), headers, body))
 }
 
 impl FaultProxy {
@@ -442,7 +302,7 @@ impl FaultProxy {
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(conn.try_clone().unwrap());
                     let mut out = conn;
-                    let Some((line, headers, body)) = read_request(&mut reader) else {
+                    let Some((line, headers, body)) = read_request(&mut reader, 1 << 20) else {
                         return;
                     };
                     log.lock().unwrap_or_else(|e| e.into_inner()).push(line.clone());
@@ -496,64 +356,6 @@ impl FaultProxy {
     }
 }
 
-/// CA + leaf certificate for 127.0.0.1/localhost (rustls refuses a CA used as a leaf).
-fn make_tls(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let p = |n: &str| dir.join(n);
-    run(Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=customs-test-ca",
-        ])
-        .args([
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ])
-        .arg("-keyout")
-        .arg(p("ca.key"))
-        .arg("-out")
-        .arg(p("ca.crt")));
-    run(Command::new("openssl")
-        .args([
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(p("leaf.key"))
-        .arg("-out")
-        .arg(p("leaf.csr")));
-    std::fs::write(
-        p("ext.cnf"),
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .unwrap();
-    run(Command::new("openssl")
-        .args(["x509", "-req", "-days", "2", "-CAcreateserial"])
-        .arg("-in")
-        .arg(p("leaf.csr"))
-        .arg("-CA")
-        .arg(p("ca.crt"))
-        .arg("-CAkey")
-        .arg(p("ca.key"))
-        .arg("-extfile")
-        .arg(p("ext.cnf"))
-        .arg("-out")
-        .arg(p("leaf.crt")));
-    (p("ca.crt"), p("leaf.crt"), p("leaf.key"))
-}
-
 fn set_env(k: &str, v: Option<&str>) {
     // SAFETY: the tests in this file hold SERIAL and no other thread reads the environment meanwhile.
     unsafe {
@@ -590,7 +392,7 @@ fn basic_auth_behind_tls() {
             htpasswd.display()
         ),
     );
-    reg.push("debian-oci", "test/debian", "1", true);
+    push_layout(&reg, "debian-oci", "test/debian", "1", true);
     let host = reg.host();
     let reference = format!("{host}/test/debian:1");
     let empty_config = tempfile::tempdir().unwrap();
@@ -704,163 +506,6 @@ fn basic_auth_behind_tls() {
     assert_eq!(std::fs::read_to_string(&seen).unwrap(), host);
 }
 
-/// A Docker token server: GET (basic auth) and OAuth2 POST (password grant), RS256
-/// JWTs with the signing certificate in `x5c`, signed by `openssl dgst`.
-struct TokenServer {
-    port: u16,
-    posts: Arc<AtomicUsize>,
-    gets: Arc<AtomicUsize>,
-}
-
-fn b64url(data: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
-}
-
-fn url_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn params(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (url_decode(k), url_decode(v))
-        })
-        .collect()
-}
-
-impl TokenServer {
-    fn start(key: PathBuf, cert_der: Vec<u8>) -> TokenServer {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let posts = Arc::new(AtomicUsize::new(0));
-        let gets = Arc::new(AtomicUsize::new(0));
-        let (p2, g2) = (posts.clone(), gets.clone());
-        use base64::Engine as _;
-        let x5c = base64::engine::general_purpose::STANDARD.encode(&cert_der);
-        std::thread::spawn(move || {
-            for conn in l.incoming() {
-                let Ok(conn) = conn else { continue };
-                let mut reader = BufReader::new(conn.try_clone().unwrap());
-                let mut out = conn;
-                let Some((line, headers, body)) = read_request(&mut reader) else {
-                    continue;
-                };
-                let target = line.split(' ').nth(1).unwrap_or("");
-                let query = target.split_once('?').map_or("", |(_, q)| q);
-                let (user, pass, form) = if line.starts_with("POST") {
-                    p2.fetch_add(1, Ordering::SeqCst);
-                    let f = params(&String::from_utf8_lossy(&body));
-                    let get = |k: &str| f.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
-                    (get("username"), get("password"), f)
-                } else {
-                    g2.fetch_add(1, Ordering::SeqCst);
-                    let basic = headers.iter().find_map(|h| {
-                        let (k, v) = h.split_once(':')?;
-                        if !k.eq_ignore_ascii_case("authorization") {
-                            return None;
-                        }
-                        let b = base64::engine::general_purpose::STANDARD
-                            .decode(v.trim().strip_prefix("Basic ")?)
-                            .ok()?;
-                        let s = String::from_utf8(b).ok()?;
-                        let (u, p) = s.split_once(':')?;
-                        Some((u.to_string(), p.to_string()))
-                    });
-                    (
-                        basic.clone().map(|b| b.0),
-                        basic.map(|b| b.1),
-                        params(query),
-                    )
-                };
-                if user.as_deref() != Some(USER) || pass.as_deref() != Some(PASS) {
-                    let _ = write!(
-                        out,
-                        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    );
-                    continue;
-                }
-                let scopes: Vec<String> = form
-                    .iter()
-                    .filter(|(k, _)| k == "scope")
-                    .flat_map(|(_, v)| v.split(' ').map(str::to_string).collect::<Vec<_>>())
-                    .collect();
-                let access: Vec<serde_json::Value> = scopes
-                    .iter()
-                    .filter_map(|s| {
-                        let mut parts = s.splitn(3, ':');
-                        let (t, rest) = (parts.next()?, parts.next()?);
-                        let actions = parts.next()?;
-                        Some(serde_json::json!({"type": t, "name": rest, "actions": actions.split(',').collect::<Vec<_>>()}))
-                    })
-                    .collect();
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs();
-                let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
-                let claims = serde_json::json!({
-                    "iss": "customs-test-issuer", "sub": USER, "aud": "customs-test-registry",
-                    "exp": now + 600, "nbf": now - 60, "iat": now, "jti": format!("{now}-{}", fastrand_like()),
-                    "access": access,
-                });
-                let input = format!(
-                    "{}.{}",
-                    b64url(header.to_string().as_bytes()),
-                    b64url(claims.to_string().as_bytes())
-                );
-                let mut child = Command::new("openssl")
-                    .args(["dgst", "-sha256", "-sign"])
-                    .arg(&key)
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(input.as_bytes())
-                    .unwrap();
-                let sig = child.wait_with_output().unwrap().stdout;
-                let jwt = format!("{input}.{}", b64url(&sig));
-                let body =
-                    serde_json::json!({"token": jwt, "access_token": jwt, "expires_in": 600})
-                        .to_string();
-                let _ = write!(
-                    out,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        TokenServer { port, posts, gets }
-    }
-}
-
-fn fastrand_like() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
 #[test]
 fn bearer_token_auth() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -902,7 +547,7 @@ fn bearer_token_auth() {
             cert.display()
         ),
     );
-    reg.push("multi-oci", "test/multi", "bookworm", true);
+    push_layout(&reg, "multi-oci", "test/multi", "bookworm", true);
     let host = reg.host();
     let reference = format!("{host}/test/multi:bookworm");
     let mut o = plain_options(&host);
@@ -964,7 +609,7 @@ fn cached_layers_are_not_downloaded_again() {
         return;
     }
     let reg = Registry::start("", "");
-    reg.push("debian-oci", "test/debian", "1", false);
+    push_layout(&reg, "debian-oci", "test/debian", "1", false);
     let upstream: u16 = reg.host().rsplit(':').next().unwrap().parse().unwrap();
     let proxy = FaultProxy::start(upstream);
     let host = format!("127.0.0.1:{}", proxy.port);

@@ -17,61 +17,28 @@ use customs::registry::reference::Reference;
 use customs::vulndb::artifact::{self, ArtifactError, PullOptions};
 use customs::vulndb::{self, UpdateOptions, VulnDb};
 use sha2::{Digest as _, Sha256};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 mod support;
 use support::osv::{Server, alma_export, alpine_export, zip_of};
+use support::registry::{PASS, Registry, TokenServer, USER, corrupt, free_port, make_tls, read_request, run};
 
-const USER: &str = "testuser";
-const PASS: &str = "testpass";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 // ---------------------------------------------------------------- prerequisites
 
 /// Whether the external tools exist; prints why not (and fails under CI).
 fn prerequisites() -> bool {
-    let missing: Vec<&str> = ["docker-registry", "openssl", "htpasswd"]
-        .into_iter()
-        .filter(|tool| {
-            !std::env::var_os("PATH")
-                .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!(
-        "database artifact tests skipped, missing: {} (scripts/install-test-deps.sh installs them)",
-        missing.join(", ")
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("{msg}");
-    false
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    support::registry::prerequisites(
+        "database artifact tests",
+        &["docker-registry", "openssl", "htpasswd"],
+        Vec::new(),
+    )
 }
 
 // ---------------------------------------------------------------- databases
@@ -138,94 +105,6 @@ fn leftovers(cache: &Path) -> Vec<String> {
 
 // ---------------------------------------------------------------- registry
 
-/// A running registry; stopped (by its PID) when dropped, also on test failure.
-struct Registry {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Registry {
-    /// Starts `docker-registry serve`; `http_extra` goes under `http:`, `auth` after it.
-    fn start(http_extra: &str, auth: &str) -> Registry {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let cfg = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{http_extra}{auth}",
-            dir.path().join("data").display()
-        );
-        let cfg_path = dir.path().join("config.yml");
-        std::fs::write(&cfg_path, cfg).unwrap();
-        let log_path = dir.path().join("registry.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&cfg_path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start docker-registry");
-        let mut reg = Registry { child, port, dir };
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(15) {
-            if let Ok(Some(status)) = reg.child.try_wait() {
-                panic!(
-                    "docker-registry exited ({status}): {}",
-                    std::fs::read_to_string(&log_path).unwrap_or_default()
-                );
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return reg;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("docker-registry on port {port} did not come up");
-    }
-
-    fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn blob_data(&self, digest: &str) -> PathBuf {
-        let hex = digest.strip_prefix("sha256:").unwrap();
-        self.dir
-            .path()
-            .join("data/docker/registry/v2/blobs/sha256")
-            .join(&hex[..2])
-            .join(hex)
-            .join("data")
-    }
-
-    /// The manifest stored under `repo:tag`, read from the registry's storage.
-    fn manifest(&self, repo: &str, tag: &str) -> serde_json::Value {
-        let link = self
-            .dir
-            .path()
-            .join("data/docker/registry/v2/repositories")
-            .join(repo)
-            .join("_manifests/tags")
-            .join(tag)
-            .join("current/link");
-        let digest = std::fs::read_to_string(link).unwrap();
-        serde_json::from_slice(&std::fs::read(self.blob_data(digest.trim())).unwrap()).unwrap()
-    }
-}
-
-fn corrupt(path: &Path) {
-    let mut bytes = std::fs::read(path).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// Options for a plain-HTTP registry on 127.0.0.1, with quick retries and timeouts.
 fn plain() -> RegistryOptions {
     let mut o = RegistryOptions {
@@ -269,34 +148,6 @@ struct Proxy {
     requests: Arc<Mutex<Vec<String>>>,
 }
 
-fn read_request(s: &mut BufReader<TcpStream>) -> Option<(String, Vec<String>, Vec<u8>)> {
-    let mut line = String::new();
-    s.read_line(&mut line).ok()?;
-    let line = line.trim_end().to_string();
-    if line.is_empty() {
-        return None;
-    }
-    let mut headers = Vec::new();
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        s.read_line(&mut h).ok()?;
-        let h = h.trim_end().to_string();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            len = v.trim().parse().ok()?;
-        }
-        headers.push(h);
-    }
-    let mut body = vec![0; len];
-    s.read_exact(&mut body).ok()?;
-    Some((line, headers, body))
-}
-
 impl Proxy {
     fn start(upstream: Option<u16>) -> Proxy {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -310,7 +161,7 @@ impl Proxy {
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(conn.try_clone().unwrap());
                     let mut out = conn;
-                    let Some((line, headers, body)) = read_request(&mut reader) else {
+                    let Some((line, headers, body)) = read_request(&mut reader, usize::MAX) else {
                         return;
                     };
                     let seen = {
@@ -830,53 +681,6 @@ fn damaged_foreign_and_other_schema_artifacts_are_refused() {
     assert!(leftovers(cache.path()).is_empty());
 }
 
-/// CA + leaf certificate for 127.0.0.1 (rustls refuses a CA used as a leaf).
-fn make_tls(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let p = |n: &str| dir.join(n);
-    run(Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .args(["-subj", "/CN=customs-test-ca"])
-        .args(["-addext", "basicConstraints=critical,CA:TRUE"])
-        .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-        .arg("-keyout")
-        .arg(p("ca.key"))
-        .arg("-out")
-        .arg(p("ca.crt")));
-    run(Command::new("openssl")
-        .args([
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(p("leaf.key"))
-        .arg("-out")
-        .arg(p("leaf.csr")));
-    std::fs::write(
-        p("ext.cnf"),
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .unwrap();
-    run(Command::new("openssl")
-        .args(["x509", "-req", "-days", "2", "-CAcreateserial"])
-        .arg("-in")
-        .arg(p("leaf.csr"))
-        .arg("-CA")
-        .arg(p("ca.crt"))
-        .arg("-CAkey")
-        .arg(p("ca.key"))
-        .arg("-extfile")
-        .arg(p("ext.cnf"))
-        .arg("-out")
-        .arg(p("leaf.crt")));
-    (p("ca.crt"), p("leaf.crt"), p("leaf.key"))
-}
-
 #[test]
 fn basic_auth_over_tls_push_and_pull() {
     if !prerequisites() {
@@ -987,144 +791,6 @@ fn basic_auth_over_tls_push_and_pull() {
 }
 
 // ---------------------------------------------------------------- token auth
-
-/// A Docker token server: the OAuth2 POST (password grant) and the classic GET
-/// with basic auth, answering with an RS256 JWT (the signing certificate in `x5c`)
-/// that grants exactly the scopes asked for, which it records.
-struct TokenServer {
-    port: u16,
-    scopes: Arc<Mutex<Vec<String>>>,
-}
-
-fn b64url(data: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
-}
-
-fn form(q: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        let b = s.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < b.len() => {
-                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
-                    i += 2;
-                }
-                c => out.push(c),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    q.split('&')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
-}
-
-impl TokenServer {
-    fn start(key: PathBuf, cert_der: Vec<u8>) -> TokenServer {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let scopes = Arc::new(Mutex::new(Vec::new()));
-        let seen = scopes.clone();
-        use base64::Engine as _;
-        let x5c = base64::engine::general_purpose::STANDARD.encode(&cert_der);
-        std::thread::spawn(move || {
-            for conn in l.incoming() {
-                let Ok(conn) = conn else { continue };
-                let mut reader = BufReader::new(conn.try_clone().unwrap());
-                let mut out = conn;
-                let Some((line, headers, body)) = read_request(&mut reader) else {
-                    continue;
-                };
-                let (params, user, pass) = if line.starts_with("POST") {
-                    let f = form(&String::from_utf8_lossy(&body));
-                    let get = |k: &str| f.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
-                    let (u, p) = (get("username"), get("password"));
-                    (f, u, p)
-                } else {
-                    let target = line.split(' ').nth(1).unwrap_or("");
-                    let basic = headers.iter().find_map(|h| {
-                        let (k, v) = h.split_once(':')?;
-                        let v = v.trim().strip_prefix("Basic ")?;
-                        k.eq_ignore_ascii_case("authorization").then_some(())?;
-                        let s = String::from_utf8(
-                            base64::engine::general_purpose::STANDARD.decode(v).ok()?,
-                        )
-                        .ok()?;
-                        let (u, p) = s.split_once(':')?;
-                        Some((u.to_string(), p.to_string()))
-                    });
-                    let q = target.split_once('?').map_or("", |(_, q)| q);
-                    (form(q), basic.clone().map(|b| b.0), basic.map(|b| b.1))
-                };
-                if user.as_deref() != Some(USER) || pass.as_deref() != Some(PASS) {
-                    let _ = write!(
-                        out,
-                        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    );
-                    continue;
-                }
-                let asked: Vec<String> = params
-                    .iter()
-                    .filter(|(k, _)| k == "scope")
-                    .flat_map(|(_, v)| v.split(' ').map(str::to_string).collect::<Vec<_>>())
-                    .collect();
-                seen.lock().unwrap().extend(asked.iter().cloned());
-                let access: Vec<serde_json::Value> = asked
-                    .iter()
-                    .filter_map(|s| {
-                        let mut parts = s.splitn(3, ':');
-                        let (t, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
-                        Some(serde_json::json!({"type": t, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
-                    })
-                    .collect();
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap();
-                let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
-                let claims = serde_json::json!({
-                    "iss": "customs-test-issuer", "sub": USER, "aud": "customs-test-registry",
-                    "exp": now.as_secs() + 600, "nbf": now.as_secs() - 60, "iat": now.as_secs(),
-                    "jti": now.as_nanos().to_string(), "access": access,
-                });
-                let input = format!(
-                    "{}.{}",
-                    b64url(header.to_string().as_bytes()),
-                    b64url(claims.to_string().as_bytes())
-                );
-                let mut child = Command::new("openssl")
-                    .args(["dgst", "-sha256", "-sign"])
-                    .arg(&key)
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(input.as_bytes())
-                    .unwrap();
-                let sig = child.wait_with_output().unwrap().stdout;
-                let jwt = format!("{input}.{}", b64url(&sig));
-                let body =
-                    serde_json::json!({"token": jwt, "access_token": jwt, "expires_in": 600})
-                        .to_string();
-                let _ = write!(
-                    out,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        TokenServer { port, scopes }
-    }
-}
 
 #[test]
 fn token_auth_asks_for_push_scope_only_when_pushing() {

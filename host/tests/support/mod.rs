@@ -1,2 +1,3 @@
 //! Helpers shared by several test binaries.
 pub mod osv;
+pub mod registry;
