@@ -190,8 +190,7 @@ fn parse_report(json: &str) -> Result<Report, ScanError> {
 fn needed_exports(os: &customs_core::model::OsInfo) -> Vec<String> {
     customs_core::vuln::ecosystem::lookup_keys(os)
         .iter()
-        .filter_map(|key| key.split(':').next())
-        .filter(|family| vulndb::DEFAULT_ECOSYSTEMS.contains(family))
+        .filter_map(|key| customs_core::vuln::ecosystem::osv_export(key))
         .map(str::to_string)
         .collect()
 }

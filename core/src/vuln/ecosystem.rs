@@ -193,6 +193,13 @@ pub fn rates_in_summary(key: &str) -> bool {
     )
 }
 
+/// The OSV export (`<base>/<EXPORT>/all.zip`) that holds the advisories under `key`
+/// (`Debian:12` → `Debian`); `None` for distros that publish none.
+pub fn osv_export(key: &str) -> Option<&str> {
+    let family = key.split(':').next().unwrap_or(key);
+    (!matches!(family, "Oracle Linux" | "Amazon Linux" | "Photon OS" | "CBL-Mariner")).then_some(family)
+}
+
 /// Why OS packages of this image could not all be checked against `exports` (the
 /// OSV exports the database holds). Empty when nothing is missing.
 pub fn coverage_gaps(os: &OsInfo, packages: &[ReportPackage], exports: &[String]) -> Vec<String> {
@@ -215,12 +222,12 @@ pub fn coverage_gaps(os: &OsInfo, packages: &[ReportPackage], exports: &[String]
             os.family, os.version
         )];
     };
-    let export = key.split(':').next().unwrap_or(key);
-    if matches!(export, "Oracle Linux" | "Amazon Linux" | "Photon OS" | "CBL-Mariner") {
+    let Some(export) = osv_export(key) else {
+        let family = key.split(':').next().unwrap_or(key);
         return vec![format!(
-            "{export} publishes no OSV export: {os_packages} OS packages were not checked for vulnerabilities"
+            "{family} publishes no OSV export: {os_packages} OS packages were not checked for vulnerabilities"
         )];
-    }
+    };
     if !exports.iter().any(|e| e == export) {
         return vec![format!(
             "the vulnerability database holds no {export} advisories: {os_packages} OS packages were not checked (run `customs db update --ecosystems {export}`)"
