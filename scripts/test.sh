@@ -12,6 +12,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # `rustc -` target probes then read some other process's output as source.
 exec </dev/null
 
+# Incremental state is only useful to a developer rebuilding the same tree; in a one-off
+# run it is gigabytes written for nothing. A developer can still set CARGO_INCREMENTAL=1.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+bash scripts/check-disk.sh
+
 bash scripts/install-toolchain.sh
 bash scripts/install-test-deps.sh
 bash scripts/build-test-images.sh
