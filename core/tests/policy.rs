@@ -195,6 +195,12 @@ fn purl_qualifiers_are_tolerant_at_version_boundaries() {
     let debian_1 =
         apply(vec![IgnoreRule { purl: Some("pkg:deb/debian/zlib1g?distro=debian-1".into()), ..rule(0) }], vec![]);
     assert!(debian_1.suppressed.is_empty(), "debian-1 does not cover debian-12.5");
+    let codename =
+        apply(vec![IgnoreRule { purl: Some("pkg:deb/debian/zlib1g?distro=bookworm".into()), ..rule(0) }], vec![]);
+    assert_eq!(suppressed(&codename), ["zlib1g CVE-2023-45853"], "bookworm is debian-12");
+    let other_release =
+        apply(vec![IgnoreRule { purl: Some("pkg:deb/debian/zlib1g?distro=bullseye".into()), ..rule(0) }], vec![]);
+    assert!(other_release.suppressed.is_empty(), "bullseye is debian-11");
     let arch = apply(vec![IgnoreRule { purl: Some("pkg:deb/debian/zlib1g?arch=arm64".into()), ..rule(0) }], vec![]);
     assert!(arch.suppressed.is_empty(), "arch must be equal when both give it");
     let epoch =

@@ -337,7 +337,8 @@ fn random_strings_are_antisymmetric() {
             .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
             .collect()
     };
-    let comparators: [(&str, fn(&str, &str) -> Ordering); 4] = [
+    type Compare = fn(&str, &str) -> Ordering;
+    let comparators: [(&str, Compare); 4] = [
         ("dpkg", dpkg::compare),
         ("apk", apk::compare),
         ("rpm", rpm::compare),

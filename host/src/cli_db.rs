@@ -10,7 +10,7 @@
 use crate::cache;
 use crate::cli_registry::RegistryArgs;
 use crate::vulndb::{
-    self, UpdateOptions, UpdateOutcome, VulnDb,
+    self, Integrity, UpdateOptions, UpdateOutcome, VulnDb,
     artifact::{self, ArtifactError, PullOptions},
     update::{EcosystemAction, UpdateError},
 };
@@ -313,7 +313,8 @@ fn run_update(root: PathBuf, args: UpdateArgs) -> Result<ExitCode> {
 }
 
 fn run_status(root: PathBuf, args: StatusArgs) -> Result<ExitCode> {
-    let db = match VulnDb::open(&root) {
+    // The diagnostic command never trusts a memo of an earlier check.
+    let db = match VulnDb::open_checked(&vulndb::db_path(&root), Integrity::Full) {
         Ok(db) => db,
         Err(e) => {
             eprintln!("customs: error: {e}");

@@ -421,6 +421,57 @@ fn corrupted_database_file_is_refused_with_a_clear_error() {
     assert!(e.contains("damaged"), "{e}");
 }
 
+/// The full structural check runs once per file: an update (or an earlier scan) that
+/// verified the live file lets later scans skip it, and any change to the file, even
+/// one that puts the modification time back, brings the check back.
+#[test]
+fn integrity_check_is_remembered_only_for_the_unchanged_file() {
+    use std::io::{Seek, SeekFrom, Write};
+    let server = Server::start();
+    server.serve_corpus();
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path(), vec![server.mirror("m1")]);
+    opts.ecosystems = vec!["Alpine".into()];
+    vulndb::update(&opts).unwrap();
+    let path = vulndb::db_path(cache.path());
+    let memo = path.with_file_name("osv.db.verified");
+    assert!(memo.is_file(), "the update remembers the check it ran");
+    assert!(!VulnDb::open(cache.path()).unwrap().fully_checked());
+
+    std::fs::remove_file(&memo).unwrap();
+    assert!(VulnDb::open(cache.path()).unwrap().fully_checked());
+    assert!(!VulnDb::open(cache.path()).unwrap().fully_checked());
+    // `open_file` (temporary files, `db status`) never trusts a memo.
+    assert!(VulnDb::open_file(&path).unwrap().fully_checked());
+
+    // Damage pages in place, same size, and put the modification time back.
+    let good = std::fs::read(&path).unwrap();
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let rewrite = |bytes: &[u8]| {
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(0)).unwrap();
+        f.write_all(bytes).unwrap();
+        f.set_modified(mtime).unwrap();
+    };
+    let mut garbled = good.clone();
+    for b in &mut garbled[4096..4096 * 3] {
+        *b = 0xff;
+    }
+    rewrite(&garbled);
+    let e = VulnDb::open(cache.path()).unwrap_err().to_string();
+    assert!(e.contains("unusable"), "{e}");
+    assert!(!memo.exists(), "a failed check forgets the memo");
+
+    rewrite(&good);
+    assert!(VulnDb::open(cache.path()).unwrap().fully_checked());
+    assert!(!VulnDb::open(cache.path()).unwrap().fully_checked());
+
+    // A memo of another shape is no memo.
+    std::fs::write(&memo, "customs-db-verified-v1 1 2 3\n").unwrap();
+    assert!(VulnDb::open(cache.path()).unwrap().fully_checked());
+    assert!(leftovers(cache.path()).is_empty(), "{:?}", leftovers(cache.path()));
+}
+
 #[test]
 fn concurrent_updates_on_one_cache_directory() {
     let server = Server::start();

@@ -205,10 +205,63 @@ fn qualifier_compatible(key: &str, a: &str, b: &str) -> bool {
 /// version-component boundary); `debian-1` and `debian-12` are not. Symmetric,
 /// because either side may know only the major release (`/etc/os-release`'s
 /// `VERSION_ID` is `12` on Debian while `debian_version` says `12.13`).
+///
+/// A release codename (`distro=jessie`, as in the purl specification's own example;
+/// `bookworm`, `jammy`) stands for its release number first, so `bookworm` and
+/// `debian-12.13` are compatible.
 pub(crate) fn distro_compatible(a: &str, b: &str) -> bool {
-    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    let (a, b) = (canonical_distro(a), canonical_distro(b));
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     long.strip_prefix(short.as_str()).is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()))
+}
+
+/// Debian and Ubuntu release codenames and the release each names. The two projects
+/// never reuse each other's names, so a codename alone says which distribution.
+/// Debian's `sid` (unstable) has no number and is left as it is.
+const CODENAMES: &[(&str, &str)] = &[
+    ("bionic", "ubuntu-18.04"),
+    ("bookworm", "debian-12"),
+    ("bullseye", "debian-11"),
+    ("buster", "debian-10"),
+    ("cosmic", "ubuntu-18.10"),
+    ("disco", "ubuntu-19.04"),
+    ("eoan", "ubuntu-19.10"),
+    ("focal", "ubuntu-20.04"),
+    ("forky", "debian-14"),
+    ("groovy", "ubuntu-20.10"),
+    ("hirsute", "ubuntu-21.04"),
+    ("impish", "ubuntu-21.10"),
+    ("jammy", "ubuntu-22.04"),
+    ("jessie", "debian-8"),
+    ("kinetic", "ubuntu-22.10"),
+    ("lunar", "ubuntu-23.04"),
+    ("mantic", "ubuntu-23.10"),
+    ("noble", "ubuntu-24.04"),
+    ("oracular", "ubuntu-24.10"),
+    ("plucky", "ubuntu-25.04"),
+    ("questing", "ubuntu-25.10"),
+    ("stretch", "debian-9"),
+    ("trixie", "debian-13"),
+    ("trusty", "ubuntu-14.04"),
+    ("wheezy", "debian-7"),
+    ("xenial", "ubuntu-16.04"),
+];
+
+/// A `distro` qualifier in lower case, a codename (bare, or after its distribution's
+/// name: `debian-bookworm`) replaced by the release it names.
+fn canonical_distro(value: &str) -> String {
+    let value = value.to_ascii_lowercase();
+    let (distribution, codename) = match value.split_once('-') {
+        Some((d @ ("debian" | "ubuntu"), rest)) => (Some(d), rest),
+        _ => (None, value.as_str()),
+    };
+    if let Ok(i) = CODENAMES.binary_search_by(|(name, _)| name.cmp(&codename)) {
+        let release = CODENAMES[i].1;
+        if distribution.is_none_or(|d| release.strip_prefix(d).is_some_and(|r| r.starts_with('-'))) {
+            return release.to_string();
+        }
+    }
+    value
 }
 
 /// Numeric equality for epochs (`01` = `1`); non-numeric values compare as text.
@@ -369,6 +422,26 @@ mod tests {
         assert!(!distro_compatible("debian-1", "debian-12"));
         assert!(!distro_compatible("debian-12", "debian-123"));
         assert!(distro_compatible("alpine-3.18", "alpine-3.18.4"));
-        assert!(!distro_compatible("bookworm", "debian-12"));
+        assert!(!distro_compatible("bookworm", "debian-11"));
+    }
+
+    #[test]
+    fn codenames_stand_for_their_release() {
+        assert!(distro_compatible("bookworm", "debian-12"));
+        assert!(distro_compatible("bookworm", "debian-12.13"));
+        assert!(distro_compatible("Bookworm", "debian-12"));
+        assert!(distro_compatible("debian-bookworm", "debian-12.5"));
+        assert!(distro_compatible("jammy", "ubuntu-22.04"));
+        assert!(!distro_compatible("jammy", "ubuntu-24.04"));
+        assert!(!distro_compatible("ubuntu-bookworm", "debian-12"), "a codename of another distribution");
+        assert!(!distro_compatible("sid", "debian-12"));
+        assert!(distro_compatible("sid", "sid"));
+        assert!(
+            CODENAMES.windows(2).all(|w| w[0].0 < w[1].0),
+            "binary search needs the table sorted"
+        );
+        let purl = |d: &str| Purl::parse(&format!("pkg:deb/debian/curl@7.50.3-1?arch=i386&distro={d}")).unwrap();
+        assert!(designates(&purl("jessie"), &purl("debian-8.11")));
+        assert!(!designates(&purl("jessie"), &purl("debian-9")));
     }
 }

@@ -52,7 +52,8 @@ impl Severity {
     /// The CVSS v3/v4 qualitative scale (also used for v2 above 0, with v2's own
     /// bands: 7.0–10.0 is HIGH, v2 has no CRITICAL).
     fn from_score(score: f64, v2: bool) -> Severity {
-        if !(score > 0.0) {
+        // NaN (no score) and zero both mean "no rating".
+        if score.is_nan() || score <= 0.0 {
             Severity::Unknown
         } else if score < 4.0 {
             Severity::Low

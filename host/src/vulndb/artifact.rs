@@ -796,6 +796,8 @@ fn pull_from(dir: &Path, reference: &Reference, options: &PullOptions) -> Result
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
+    // Verified above as the temporary file; the rename changed no byte of it.
+    super::verified::remember(&db_path);
     status.path = db_path.display().to_string();
     status.checked_at = confirm_current(dir, &db_path, &config.build_id);
     Ok(Served {

@@ -12,13 +12,15 @@
 //! - [`artifact`]: publishing and installing the database as an OCI artifact
 //!   (`db push` / `db pull`);
 //! - [`ensure`]: how a scan gets a usable database (automatic update,
-//!   `--skip-db-update`, `--offline`, the stale-database warning).
+//!   `--skip-db-update`, `--offline`, the stale-database warning);
+//! - [`verified`]: remembers that the live file passed the full integrity check.
 //!
 //! Layout in the cache directory (`--cache-dir`, see [`crate::cache`]):
 //!
 //! ```text
 //! <cache>/vulndb/osv.db            the live database (replaced by rename, never edited)
 //! <cache>/vulndb/osv.db.checked    when an update last confirmed it current
+//! <cache>/vulndb/osv.db.verified   which file last passed the full integrity check
 //! <cache>/vulndb/update.lock       advisory lock held by the one running update
 //! <cache>/vulndb/downloads/        partial downloads kept for resumption
 //! ```
@@ -29,8 +31,9 @@ pub mod ingest;
 pub mod query;
 pub mod store;
 pub mod update;
+mod verified;
 
-pub use query::{DbStatus, EcosystemStatus, VulnDb};
+pub use query::{DbStatus, EcosystemStatus, Integrity, VulnDb};
 pub use update::{UpdateOptions, UpdateOutcome, UpdateReport, update};
 
 use std::path::{Path, PathBuf};

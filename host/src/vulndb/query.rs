@@ -7,7 +7,8 @@
 //! structurally sound (`PRAGMA quick_check`), and that the metadata checksum and the
 //! row counts it covers agree; each failure is one clear error that tells the user
 //! to run `customs db update`. Record blobs carry a zstd checksum that is verified
-//! when they are read.
+//! when they are read. The structural check of the live database is skipped when the
+//! file is the very one that last passed it (see [`super::verified`]).
 //!
 //! Lookups are one prepared statement per (key, name) pair on the `affected` primary
 //! key, then one per distinct record; for the ~2,000 packages of a large image this
@@ -60,6 +61,17 @@ pub struct VulnDb {
     conn: Connection,
     path: PathBuf,
     status: DbStatus,
+    fully_checked: bool,
+}
+
+/// How much checking opening a database does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Integrity {
+    /// Always the full structural check.
+    Full,
+    /// The full check unless this very file passed it before; a pass is remembered.
+    /// Only for the live database, which is replaced by rename and never edited.
+    Remembered,
 }
 
 impl std::fmt::Debug for VulnDb {
@@ -95,13 +107,19 @@ fn unusable(path: &Path, detail: impl std::fmt::Display) -> OpenError {
 }
 
 impl VulnDb {
-    /// Opens the database of the cache directory `cache_root` (`<cache>/vulndb/osv.db`).
+    /// Opens the database of the cache directory `cache_root` (`<cache>/vulndb/osv.db`),
+    /// as a scan does: the structural check runs once per file, not once per scan.
     pub fn open(cache_root: &Path) -> Result<VulnDb, OpenError> {
-        Self::open_file(&super::db_path(cache_root))
+        Self::open_checked(&super::db_path(cache_root), Integrity::Remembered)
     }
 
-    /// Opens and verifies a database file.
+    /// Opens and fully verifies a database file.
     pub fn open_file(path: &Path) -> Result<VulnDb, OpenError> {
+        Self::open_checked(path, Integrity::Full)
+    }
+
+    /// Opens and verifies a database file, the structural check as `integrity` says.
+    pub fn open_checked(path: &Path, integrity: Integrity) -> Result<VulnDb, OpenError> {
         match std::fs::metadata(path) {
             Ok(m) if m.is_file() => {}
             Ok(_) => return Err(unusable(path, "not a regular file")),
@@ -132,18 +150,39 @@ impl VulnDb {
                 format!("schema version {version}, this Customs reads version {SCHEMA_VERSION}"),
             ));
         }
-        let check: String = conn
-            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-            .map_err(|e| unusable(path, e))?;
-        if check != "ok" {
-            return Err(unusable(path, format!("integrity check failed: {check}")));
+        let fully_checked =
+            integrity == Integrity::Full || !super::verified::is_remembered(path);
+        if fully_checked {
+            let check: String = conn
+                .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+                .map_err(|e| {
+                    super::verified::forget(path);
+                    unusable(path, e)
+                })?;
+            if check != "ok" {
+                super::verified::forget(path);
+                return Err(unusable(path, format!("integrity check failed: {check}")));
+            }
         }
-        let status = read_status(&conn, path).map_err(|e| unusable(path, e))?;
+        let status = read_status(&conn, path).map_err(|e| {
+            super::verified::forget(path);
+            unusable(path, e)
+        })?;
+        if fully_checked && integrity == Integrity::Remembered {
+            super::verified::remember(path);
+        }
         Ok(VulnDb {
             conn,
             path: path.to_path_buf(),
             status,
+            fully_checked,
         })
+    }
+
+    /// Whether opening ran the full structural check (rather than trusting the memo of
+    /// an earlier one).
+    pub fn fully_checked(&self) -> bool {
+        self.fully_checked
     }
 
     pub fn path(&self) -> &Path {

@@ -441,6 +441,8 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     if let Ok(d) = File::open(&dir) {
         let _ = d.sync_all();
     }
+    // Verified above as the temporary file; the rename changed no byte of it.
+    super::verified::remember(&db_path);
     let _ = fs::remove_file(query::checked_path(&db_path));
     for p in parts {
         let _ = fs::remove_file(p);
