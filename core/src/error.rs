@@ -5,7 +5,11 @@ use thiserror::Error;
 pub enum CoreError {
     /// A package database (or other analyzed file) could not be parsed.
     #[error("corrupt {kind} database {path}: {reason}")]
-    CorruptDatabase { kind: &'static str, path: String, reason: String },
+    CorruptDatabase {
+        kind: &'static str,
+        path: String,
+        reason: String,
+    },
     /// A file the analyzers asked for is larger than they accept.
     #[error("{path}: file of {size} bytes exceeds the {limit}-byte limit for analysis")]
     FileTooLarge { path: String, size: u64, limit: u64 },
@@ -19,6 +23,10 @@ pub enum CoreError {
 
 impl CoreError {
     pub fn corrupt(kind: &'static str, path: &str, reason: impl Into<String>) -> Self {
-        CoreError::CorruptDatabase { kind, path: path.to_string(), reason: reason.into() }
+        CoreError::CorruptDatabase {
+            kind,
+            path: path.to_string(),
+            reason: reason.into(),
+        }
     }
 }

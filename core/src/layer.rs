@@ -5,7 +5,7 @@
 //! plus the content of the few files [`Interest`] names. Everything that *interprets*
 //! image content happens here, inside the sandbox.
 use crate::{
-    CoreError, ANALYZER_VERSION,
+    ANALYZER_VERSION, CoreError,
     model::{EntryKind, EntryMeta, FileRecord, LayerFacts},
     os, path,
     pkgdb::{self, DbFormat},
@@ -53,14 +53,23 @@ impl Interest {
             paths.insert(p.to_string());
         }
         for dir in ["var/lib/rpm", "usr/lib/sysimage/rpm"] {
-            for name in ["Packages", "Packages.db", "rpmdb.sqlite", "rpmdb.sqlite-wal"] {
+            for name in [
+                "Packages",
+                "Packages.db",
+                "rpmdb.sqlite",
+                "rpmdb.sqlite-wal",
+            ] {
                 paths.insert(format!("{dir}/{name}"));
             }
         }
         let children_of = ["var/lib/dpkg/status.d".to_string()].into_iter().collect();
         // 512 MiB: larger than any real package database, small enough that a hostile
         // layer cannot make the host buffer gigabytes.
-        Interest { max_file_size: 512 << 20, paths, children_of }
+        Interest {
+            max_file_size: 512 << 20,
+            paths,
+            children_of,
+        }
     }
 
     /// True when the analyzers need the content of the file at `path` (normalized).
@@ -108,7 +117,9 @@ impl LayerAnalyzer {
         }
         let name = path::file_name(&normalized);
         if name == OPAQUE_MARKER {
-            self.facts.opaque_dirs.push(path::parent(&normalized).to_string());
+            self.facts
+                .opaque_dirs
+                .push(path::parent(&normalized).to_string());
             return;
         }
         if name.starts_with(AUFS_META_PREFIX) {
@@ -119,7 +130,11 @@ impl LayerAnalyzer {
                 return;
             }
             let parent = path::parent(&normalized);
-            let target = if parent.is_empty() { hidden.to_string() } else { format!("{parent}/{hidden}") };
+            let target = if parent.is_empty() {
+                hidden.to_string()
+            } else {
+                format!("{parent}/{hidden}")
+            };
             self.facts.whiteouts.push(target);
             return;
         }
@@ -147,10 +162,13 @@ impl LayerAnalyzer {
             });
         }
         if os::OS_FILES.contains(&path.as_str()) {
-            let text = String::from_utf8_lossy(&content[..content.len().min(MAX_OS_FILE)]).into_owned();
+            let text =
+                String::from_utf8_lossy(&content[..content.len().min(MAX_OS_FILE)]).into_owned();
             self.facts.os_files.insert(path.clone(), text);
         }
-        if path.ends_with(SQLITE_WAL_SUFFIX) || pkgdb::format_for_path(&path) == Some(DbFormat::RpmSqlite) {
+        if path.ends_with(SQLITE_WAL_SUFFIX)
+            || pkgdb::format_for_path(&path) == Some(DbFormat::RpmSqlite)
+        {
             self.sqlite_pending.insert(path, content.to_vec());
             return Ok(());
         }
@@ -168,7 +186,9 @@ impl LayerAnalyzer {
             if pkgdb::format_for_path(path) != Some(DbFormat::RpmSqlite) {
                 continue; // a WAL file; read together with its database below
             }
-            let wal = pending.get(&format!("{path}{SQLITE_WAL_SUFFIX}")).map(Vec::as_slice);
+            let wal = pending
+                .get(&format!("{path}{SQLITE_WAL_SUFFIX}"))
+                .map(Vec::as_slice);
             let db = pkgdb::parse_rpm_sqlite(path, content, wal)?;
             self.facts.package_dbs.insert(path.clone(), db);
         }
@@ -189,7 +209,8 @@ pub fn analyze_entries<'a>(
 ) -> Result<LayerFacts, CoreError> {
     let mut analyzer = LayerAnalyzer::new(diff_id);
     for (meta, content) in entries {
-        let wanted = meta.kind == EntryKind::File && analyzer.interest.wants(&path::normalize(&meta.path));
+        let wanted =
+            meta.kind == EntryKind::File && analyzer.interest.wants(&path::normalize(&meta.path));
         let path = meta.path.clone();
         analyzer.add_entries(std::slice::from_ref(&meta))?;
         if let (true, Some(content)) = (wanted, content) {
@@ -204,7 +225,15 @@ mod tests {
     use super::*;
 
     fn file(path: &str) -> EntryMeta {
-        EntryMeta { path: path.into(), kind: EntryKind::File, size: 0, mode: 0o644, uid: 0, gid: 0, link_target: None }
+        EntryMeta {
+            path: path.into(),
+            kind: EntryKind::File,
+            size: 0,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            link_target: None,
+        }
     }
 
     #[test]
@@ -220,7 +249,10 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(facts.whiteouts, vec!["etc/passwd".to_string(), "top".to_string()]);
+        assert_eq!(
+            facts.whiteouts,
+            vec!["etc/passwd".to_string(), "top".to_string()]
+        );
         assert_eq!(facts.opaque_dirs, vec!["opt/app".to_string()]);
         assert_eq!(facts.files.keys().collect::<Vec<_>>(), vec!["etc/hosts"]);
     }
@@ -232,8 +264,10 @@ mod tests {
         let n = 100_000;
         let mut a = LayerAnalyzer::new("sha256:x");
         for _ in 0..2 {
-            let entries: Vec<EntryMeta> =
-                (0..n).map(|i| file(&format!("d/.wh.f{i}"))).chain([file("o/.wh..wh..opq")]).collect();
+            let entries: Vec<EntryMeta> = (0..n)
+                .map(|i| file(&format!("d/.wh.f{i}")))
+                .chain([file("o/.wh..wh..opq")])
+                .collect();
             a.add_entries(&entries).unwrap();
         }
         let facts = a.finish().unwrap();

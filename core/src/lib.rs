@@ -28,7 +28,6 @@ pub mod report;
 pub mod version;
 pub mod vuln;
 
-
 pub use error::CoreError;
 
 /// Version of the analyzer set. Part of the layer-facts cache key: bump it whenever

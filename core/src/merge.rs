@@ -12,8 +12,9 @@
 use crate::{
     CoreError,
     model::{
-        EntryKind, FileRecord, ImageMeta, LayerFacts, MergeOptions, OsInfo, Package, PackageDbFacts, Report,
-        ReportImage, ReportPackage, Summary, ToolInfo, REPORT_SCHEMA_VERSION,
+        EntryKind, FileRecord, ImageMeta, LayerFacts, MergeOptions, OsInfo, Package,
+        PackageDbFacts, REPORT_SCHEMA_VERSION, Report, ReportImage, ReportPackage, Summary,
+        ToolInfo,
     },
     os, path, purl,
 };
@@ -40,7 +41,11 @@ fn remove_below<V>(map: &mut BTreeMap<String, V>, dir: &str) {
         return;
     }
     let prefix = format!("{dir}/");
-    let doomed: Vec<String> = map.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
+    let doomed: Vec<String> = map
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, _)| k.clone())
+        .collect();
     for k in doomed {
         map.remove(&k);
     }
@@ -92,7 +97,8 @@ impl Filesystem {
         }
         for (p, db) in &layer.package_dbs {
             let previous = self.dbs.remove(p);
-            self.dbs.insert(p.clone(), carry_attribution(previous, db, index));
+            self.dbs
+                .insert(p.clone(), carry_attribution(previous, db, index));
         }
     }
 }
@@ -105,7 +111,12 @@ fn carry_attribution(previous: Option<DbState>, db: &PackageDbFacts, index: usiz
         .map(|prev| {
             prev.packages
                 .iter()
-                .map(|(p, layer)| ((p.name.as_str(), p.version.as_str(), p.arch.as_deref()), *layer))
+                .map(|(p, layer)| {
+                    (
+                        (p.name.as_str(), p.version.as_str(), p.arch.as_deref()),
+                        *layer,
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -113,7 +124,10 @@ fn carry_attribution(previous: Option<DbState>, db: &PackageDbFacts, index: usiz
         .packages
         .iter()
         .map(|p| {
-            let layer = known.get(&(p.name.as_str(), p.version.as_str(), p.arch.as_deref())).copied().unwrap_or(index);
+            let layer = known
+                .get(&(p.name.as_str(), p.version.as_str(), p.arch.as_deref()))
+                .copied()
+                .unwrap_or(index);
             (p.clone(), layer)
         })
         .collect();
@@ -121,7 +135,11 @@ fn carry_attribution(previous: Option<DbState>, db: &PackageDbFacts, index: usiz
 }
 
 /// Applies the layers in order and builds the report.
-pub fn merge(image: &ImageMeta, layers: &[LayerFacts], options: &MergeOptions) -> Result<Report, CoreError> {
+pub fn merge(
+    image: &ImageMeta,
+    layers: &[LayerFacts],
+    options: &MergeOptions,
+) -> Result<Report, CoreError> {
     if layers.len() != image.layers.len() {
         return Err(CoreError::Usage(format!(
             "merge: image has {} layers but {} layer analyses were given",
@@ -147,7 +165,9 @@ pub fn merge(image: &ImageMeta, layers: &[LayerFacts], options: &MergeOptions) -
     let mut packages: Vec<ReportPackage> = Vec::new();
     for (db_path, state) in &fs.dbs {
         for (pkg, layer_index) in &state.packages {
-            let Some(ecosystem) = pkg.ecosystem else { continue };
+            let Some(ecosystem) = pkg.ecosystem else {
+                continue;
+            };
             packages.push(ReportPackage {
                 ecosystem,
                 name: pkg.name.clone(),
@@ -167,26 +187,44 @@ pub fn merge(image: &ImageMeta, layers: &[LayerFacts], options: &MergeOptions) -
         }
     }
     packages.sort_by(|a, b| {
-        (a.ecosystem, &a.name, &a.version, &a.arch, &a.db_path).cmp(&(b.ecosystem, &b.name, &b.version, &b.arch, &b.db_path))
+        (a.ecosystem, &a.name, &a.version, &a.arch, &a.db_path).cmp(&(
+            b.ecosystem,
+            &b.name,
+            &b.version,
+            &b.arch,
+            &b.db_path,
+        ))
     });
 
     let mut by_ecosystem: BTreeMap<String, usize> = BTreeMap::new();
     for p in &packages {
-        *by_ecosystem.entry(p.ecosystem.as_str().to_string()).or_default() += 1;
+        *by_ecosystem
+            .entry(p.ecosystem.as_str().to_string())
+            .or_default() += 1;
     }
     let summary = Summary {
         packages: packages.len(),
         packages_by_ecosystem: by_ecosystem,
-        files: fs.files.values().filter(|(r, _)| r.kind != EntryKind::Dir).count(),
+        files: fs
+            .files
+            .values()
+            .filter(|(r, _)| r.kind != EntryKind::Dir)
+            .count(),
     };
     let mut scanners = options.scanners.clone();
     scanners.sort();
     scanners.dedup();
     Ok(Report {
         schema_version: REPORT_SCHEMA_VERSION,
-        tool: ToolInfo { name: "customs".to_string(), version: options.tool_version.clone() },
+        tool: ToolInfo {
+            name: "customs".to_string(),
+            version: options.tool_version.clone(),
+        },
         scanners,
-        image: ReportImage { meta: image.clone(), os: os_info },
+        image: ReportImage {
+            meta: image.clone(),
+            os: os_info,
+        },
         summary,
         packages,
         vulnerabilities: None,
@@ -209,7 +247,14 @@ mod tests {
     use crate::model::{Ecosystem, LayerInfo};
 
     fn rec(kind: EntryKind) -> FileRecord {
-        FileRecord { kind, size: 1, mode: 0o644, uid: 0, gid: 0, link_target: None }
+        FileRecord {
+            kind,
+            size: 1,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            link_target: None,
+        }
     }
 
     fn pkg(name: &str, version: &str) -> Package {
@@ -228,10 +273,21 @@ mod tests {
         LayerFacts {
             diff_id: id.into(),
             analyzer_version: crate::ANALYZER_VERSION,
-            files: files.iter().map(|(p, k)| (p.to_string(), rec(*k))).collect(),
+            files: files
+                .iter()
+                .map(|(p, k)| (p.to_string(), rec(*k)))
+                .collect(),
             package_dbs: dbs
                 .iter()
-                .map(|(p, pk)| (p.to_string(), PackageDbFacts { format: "dpkg-status".into(), packages: pk.clone() }))
+                .map(|(p, pk)| {
+                    (
+                        p.to_string(),
+                        PackageDbFacts {
+                            format: "dpkg-status".into(),
+                            packages: pk.clone(),
+                        },
+                    )
+                })
                 .collect(),
             ..Default::default()
         }
@@ -247,7 +303,13 @@ mod tests {
             platform: "linux/amd64".into(),
             layers: layers
                 .iter()
-                .map(|l| LayerInfo { diff_id: l.diff_id.clone(), digest: None, size: 0, compression: "none".into(), created_by: None })
+                .map(|l| LayerInfo {
+                    diff_id: l.diff_id.clone(),
+                    digest: None,
+                    size: 0,
+                    compression: "none".into(),
+                    created_by: None,
+                })
                 .collect(),
         }
     }
@@ -256,11 +318,27 @@ mod tests {
 
     #[test]
     fn packages_are_attributed_to_the_layer_that_introduced_them() {
-        let l0 = layer("sha256:0", &[(STATUS, EntryKind::File)], &[(STATUS, vec![pkg("a", "1"), pkg("b", "1")])]);
-        let l1 = layer("sha256:1", &[(STATUS, EntryKind::File)], &[(STATUS, vec![pkg("a", "1"), pkg("b", "2"), pkg("c", "1")])]);
-        let report = merge(&image(&[&l0, &l1]), &[l0.clone(), l1.clone()], &MergeOptions::default()).unwrap();
-        let got: Vec<(&str, &str, usize)> =
-            report.packages.iter().map(|p| (p.name.as_str(), p.version.as_str(), p.layer_index)).collect();
+        let l0 = layer(
+            "sha256:0",
+            &[(STATUS, EntryKind::File)],
+            &[(STATUS, vec![pkg("a", "1"), pkg("b", "1")])],
+        );
+        let l1 = layer(
+            "sha256:1",
+            &[(STATUS, EntryKind::File)],
+            &[(STATUS, vec![pkg("a", "1"), pkg("b", "2"), pkg("c", "1")])],
+        );
+        let report = merge(
+            &image(&[&l0, &l1]),
+            &[l0.clone(), l1.clone()],
+            &MergeOptions::default(),
+        )
+        .unwrap();
+        let got: Vec<(&str, &str, usize)> = report
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.layer_index))
+            .collect();
         assert_eq!(got, vec![("a", "1", 0), ("b", "2", 1), ("c", "1", 1)]);
         assert_eq!(report.packages[1].layer, "sha256:1");
     }
@@ -269,22 +347,40 @@ mod tests {
     fn whiteout_and_opaque_dir_remove_lower_content() {
         let l0 = layer(
             "sha256:0",
-            &[(STATUS, EntryKind::File), ("opt/app/x", EntryKind::File), ("etc/passwd", EntryKind::File)],
+            &[
+                (STATUS, EntryKind::File),
+                ("opt/app/x", EntryKind::File),
+                ("etc/passwd", EntryKind::File),
+            ],
             &[(STATUS, vec![pkg("a", "1")])],
         );
         let mut l1 = layer("sha256:1", &[("opt/app/y", EntryKind::File)], &[]);
         l1.whiteouts = vec![STATUS.into(), "etc/passwd".into()];
         l1.opaque_dirs = vec!["opt/app".into()];
-        let report = merge(&image(&[&l0, &l1]), &[l0.clone(), l1.clone()], &MergeOptions::default()).unwrap();
+        let report = merge(
+            &image(&[&l0, &l1]),
+            &[l0.clone(), l1.clone()],
+            &MergeOptions::default(),
+        )
+        .unwrap();
         assert!(report.packages.is_empty());
         assert_eq!(report.summary.files, 1); // only opt/app/y
     }
 
     #[test]
     fn a_file_replacing_a_directory_hides_its_subtree() {
-        let l0 = layer("sha256:0", &[("var/lib/dpkg", EntryKind::Dir), (STATUS, EntryKind::File)], &[(STATUS, vec![pkg("a", "1")])]);
+        let l0 = layer(
+            "sha256:0",
+            &[("var/lib/dpkg", EntryKind::Dir), (STATUS, EntryKind::File)],
+            &[(STATUS, vec![pkg("a", "1")])],
+        );
         let l1 = layer("sha256:1", &[("var/lib/dpkg", EntryKind::Symlink)], &[]);
-        let report = merge(&image(&[&l0, &l1]), &[l0.clone(), l1.clone()], &MergeOptions::default()).unwrap();
+        let report = merge(
+            &image(&[&l0, &l1]),
+            &[l0.clone(), l1.clone()],
+            &MergeOptions::default(),
+        )
+        .unwrap();
         assert!(report.packages.is_empty());
     }
 

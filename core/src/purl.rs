@@ -6,7 +6,9 @@ fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => out.push(b as char),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -95,7 +97,11 @@ mod tests {
             source_version: "2.36-9+deb12u13".into(),
             ..Default::default()
         };
-        let os = OsInfo { family: "debian".into(), version: "12.13".into(), ..Default::default() };
+        let os = OsInfo {
+            family: "debian".into(),
+            version: "12.13".into(),
+            ..Default::default()
+        };
         assert_eq!(
             for_package(&pkg, Ecosystem::Deb, Some(&os)),
             "pkg:deb/debian/libc6@2.36-9%2Bdeb12u13?arch=amd64&distro=debian-12.13&upstream=glibc"

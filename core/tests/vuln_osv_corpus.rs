@@ -115,7 +115,10 @@ fn query<'a>(eco: Ecosystem, name: &'a str, version: &'a str) -> PackageQuery<'a
 
 /// `query` for a package built from a module stream (`nodejs:10`).
 fn modular_query<'a>(name: &'a str, version: &'a str, label: Option<&'a str>) -> PackageQuery<'a> {
-    PackageQuery { modularity_label: label, ..query(Ecosystem::Rpm, name, version) }
+    PackageQuery {
+        modularity_label: label,
+        ..query(Ecosystem::Rpm, name, version)
+    }
 }
 
 fn finding_for<'f>(findings: &'f [Finding], id: &str) -> Option<&'f Finding> {
@@ -180,7 +183,9 @@ fn check_fixed_boundaries(
             };
             let os = os(family, &release);
             // Module builds match only packages of the stream the title names.
-            let label = db::module_streams(r.summary.as_deref().unwrap_or("")).first().map(|s| format!("{s}:8000020200000000:00000000"));
+            let label = db::module_streams(r.summary.as_deref().unwrap_or(""))
+                .first()
+                .map(|s| format!("{s}:8000020200000000:00000000"));
             for range in &a.ranges {
                 for ev in &range.events {
                     let Some(fixed) = &ev.fixed else { continue };
@@ -189,7 +194,14 @@ fn check_fixed_boundaries(
                     if eco == Ecosystem::Apk && !customs_core::version::apk::is_valid(fixed) {
                         continue;
                     }
-                    let at = vuln::match_queries(&[PackageQuery { modularity_label: label.as_deref(), ..query(eco, &pkg.name, fixed) }], &os, &db);
+                    let at = vuln::match_queries(
+                        &[PackageQuery {
+                            modularity_label: label.as_deref(),
+                            ..query(eco, &pkg.name, fixed)
+                        }],
+                        &os,
+                        &db,
+                    );
                     if finding_for(&at, &r.id).is_some() {
                         failures.push(format!(
                             "{} {} {fixed}: still affected at the fixed version",
@@ -197,7 +209,14 @@ fn check_fixed_boundaries(
                         ));
                     }
                     let below = just_below(eco, fixed);
-                    let under = vuln::match_queries(&[PackageQuery { modularity_label: label.as_deref(), ..query(eco, &pkg.name, &below) }], &os, &db);
+                    let under = vuln::match_queries(
+                        &[PackageQuery {
+                            modularity_label: label.as_deref(),
+                            ..query(eco, &pkg.name, &below)
+                        }],
+                        &os,
+                        &db,
+                    );
                     match finding_for(&under, &r.id) {
                         None => failures.push(format!(
                             "{} {} {below}: not affected below the fix",
@@ -238,21 +257,51 @@ fn check_fixed_boundaries(
 fn module_build_advisories_apply_to_their_stream_only() {
     let path = advisories().join("almalinux-osv/advisories/almalinux8/ALSA-2021:0735.json");
     let record = load_osv(&path).unwrap();
-    assert_eq!(db::module_streams(record.summary.as_deref().unwrap()), ["nodejs:10"]);
+    assert_eq!(
+        db::module_streams(record.summary.as_deref().unwrap()),
+        ["nodejs:10"]
+    );
     let mut adb = AdvisoryDb::new();
     adb.insert(record);
     let os = os("alma", "8.5");
     let ids = |q: PackageQuery<'_>| -> Vec<String> {
-        vuln::match_queries(&[q], &os, &adb).into_iter().map(|f| f.id).collect()
+        vuln::match_queries(&[q], &os, &adb)
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
     };
     let old = "1:10.23.1-1.module_el8.4.0+2522+ef3c4ad5";
     let label10 = "nodejs:10:8040020210308070513:ef3c4ad5";
-    assert!(!ids(modular_query("nodejs", old, Some(label10))).is_empty(), "stream 10 below its fix is affected");
-    assert!(ids(modular_query("nodejs", "1:10.24.0-1.module_el8.5.0+81+7dbe79d3", Some(label10))).is_empty());
+    assert!(
+        !ids(modular_query("nodejs", old, Some(label10))).is_empty(),
+        "stream 10 below its fix is affected"
+    );
+    assert!(
+        ids(modular_query(
+            "nodejs",
+            "1:10.24.0-1.module_el8.5.0+81+7dbe79d3",
+            Some(label10)
+        ))
+        .is_empty()
+    );
     let stream8 = "1:8.17.0-1.module_el8.3.0+2028+7b4ed1a4";
-    assert!(ids(modular_query("nodejs", stream8, Some("nodejs:8:8030020201124095300:f8e95b4e"))).is_empty(), "another stream");
-    assert!(ids(modular_query("nodejs", stream8, None)).is_empty(), "not built from a module");
-    assert!(ids(modular_query("nodejs", old, Some("NodeJS:10:1:x"))).len() == 1, "stream names compare case-insensitively");
+    assert!(
+        ids(modular_query(
+            "nodejs",
+            stream8,
+            Some("nodejs:8:8030020201124095300:f8e95b4e")
+        ))
+        .is_empty(),
+        "another stream"
+    );
+    assert!(
+        ids(modular_query("nodejs", stream8, None)).is_empty(),
+        "not built from a module"
+    );
+    assert!(
+        ids(modular_query("nodejs", old, Some("NodeJS:10:1:x"))).len() == 1,
+        "stream names compare case-insensitively"
+    );
 }
 
 #[test]

@@ -27,7 +27,14 @@ fn main() -> ExitCode {
         server.serve(name, zip.clone(), &format!("{name}-corpus"));
     }
     let status = Command::new(&customs)
-        .args(["db", "update", "--ecosystems", "AlmaLinux,Alpine,Debian", "--osv-url", &server.mirror("corpus")])
+        .args([
+            "db",
+            "update",
+            "--ecosystems",
+            "AlmaLinux,Alpine,Debian",
+            "--osv-url",
+            &server.mirror("corpus"),
+        ])
         .args(args)
         .status();
     match status {

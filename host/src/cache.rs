@@ -42,7 +42,11 @@ pub enum CacheError {
 /// The default cache directory: `$CUSTOMS_CACHE_DIR`, else `$XDG_CACHE_HOME/customs`,
 /// else `~/.cache/customs`.
 pub fn default_dir() -> Option<PathBuf> {
-    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let non_empty = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     non_empty("CUSTOMS_CACHE_DIR")
         .or_else(|| non_empty("XDG_CACHE_HOME").map(|d| d.join("customs")))
         .or_else(|| non_empty("HOME").map(|h| h.join(".cache").join("customs")))
@@ -92,7 +96,10 @@ impl Cache {
             Some(d) => d.to_path_buf(),
             None => default_dir().ok_or(CacheError::NoDirectory)?,
         };
-        fs::create_dir_all(root.join(LAYERS_DIR)).map_err(|source| CacheError::Io { path: root.display().to_string(), source })?;
+        fs::create_dir_all(root.join(LAYERS_DIR)).map_err(|source| CacheError::Io {
+            path: root.display().to_string(),
+            source,
+        })?;
         Ok(Cache { root })
     }
 
@@ -102,15 +109,25 @@ impl Cache {
 
     fn layer_path(&self, key: &LayerKey) -> PathBuf {
         // Two-character fan-out keeps directories small on long-lived CI caches.
-        self.root.join(LAYERS_DIR).join(&key.0[..2]).join(format!("{}.json", key.0))
+        self.root
+            .join(LAYERS_DIR)
+            .join(&key.0[..2])
+            .join(format!("{}.json", key.0))
     }
 
     /// The cached facts (JSON) of a layer, if present and valid for it.
-    pub fn layer_facts(&self, key: &LayerKey, diff_id: &str, analyzer_version: u32) -> Option<String> {
+    pub fn layer_facts(
+        &self,
+        key: &LayerKey,
+        diff_id: &str,
+        analyzer_version: u32,
+    ) -> Option<String> {
         let path = self.layer_path(key);
         let text = fs::read_to_string(&path).ok()?;
         match serde_json::from_str::<LayerFacts>(&text) {
-            Ok(facts) if facts.diff_id == diff_id && facts.analyzer_version == analyzer_version => Some(text),
+            Ok(facts) if facts.diff_id == diff_id && facts.analyzer_version == analyzer_version => {
+                Some(text)
+            }
             _ => {
                 tracing::warn!(entry = %path.display(), "ignoring an invalid layer-cache entry");
                 let _ = fs::remove_file(&path);
@@ -122,7 +139,10 @@ impl Cache {
     /// Stores a layer's facts (JSON) atomically.
     pub fn store_layer_facts(&self, key: &LayerKey, json: &str) -> Result<(), CacheError> {
         let path = self.layer_path(key);
-        let io_err = |source| CacheError::Io { path: path.display().to_string(), source };
+        let io_err = |source| CacheError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         let dir = path.parent().expect("layer path has a parent");
         fs::create_dir_all(dir).map_err(io_err)?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
@@ -135,7 +155,10 @@ impl Cache {
     pub fn stats(&self) -> Result<CacheStats, CacheError> {
         let mut stats = CacheStats::default();
         walk(&self.root, &mut |path, len| {
-            let in_layers = path.strip_prefix(&self.root).map(|p| p.starts_with(LAYERS_DIR)).unwrap_or(false);
+            let in_layers = path
+                .strip_prefix(&self.root)
+                .map(|p| p.starts_with(LAYERS_DIR))
+                .unwrap_or(false);
             if in_layers && path.extension().is_some_and(|e| e == "json") {
                 stats.layers += 1;
                 stats.layer_bytes += len;
@@ -144,7 +167,10 @@ impl Cache {
                 stats.other_bytes += len;
             }
         })
-        .map_err(|source| CacheError::Io { path: self.root.display().to_string(), source })?;
+        .map_err(|source| CacheError::Io {
+            path: self.root.display().to_string(),
+            source,
+        })?;
         Ok(stats)
     }
 
@@ -158,11 +184,18 @@ impl Cache {
             match fs::remove_dir_all(&dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(source) => return Err(CacheError::Io { path: dir.display().to_string(), source }),
+                Err(source) => {
+                    return Err(CacheError::Io {
+                        path: dir.display().to_string(),
+                        source,
+                    });
+                }
             }
         }
-        fs::create_dir_all(self.root.join(LAYERS_DIR))
-            .map_err(|source| CacheError::Io { path: self.root.display().to_string(), source })?;
+        fs::create_dir_all(self.root.join(LAYERS_DIR)).map_err(|source| CacheError::Io {
+            path: self.root.display().to_string(),
+            source,
+        })?;
         Ok(before)
     }
 }
@@ -191,7 +224,12 @@ mod tests {
     use super::*;
 
     fn facts(diff_id: &str) -> String {
-        serde_json::to_string(&LayerFacts { diff_id: diff_id.into(), analyzer_version: 7, ..Default::default() }).unwrap()
+        serde_json::to_string(&LayerFacts {
+            diff_id: diff_id.into(),
+            analyzer_version: 7,
+            ..Default::default()
+        })
+        .unwrap()
     }
 
     #[test]
@@ -201,7 +239,10 @@ mod tests {
         let key = LayerKey::new("sha256:a", 7, "{}");
         assert!(cache.layer_facts(&key, "sha256:a", 7).is_none());
         cache.store_layer_facts(&key, &facts("sha256:a")).unwrap();
-        assert_eq!(cache.layer_facts(&key, "sha256:a", 7).unwrap(), facts("sha256:a"));
+        assert_eq!(
+            cache.layer_facts(&key, "sha256:a", 7).unwrap(),
+            facts("sha256:a")
+        );
         // Another analyzer version must not reuse it.
         assert!(cache.layer_facts(&key, "sha256:a", 8).is_none());
         // A corrupt entry is a miss, and is removed.
@@ -222,7 +263,9 @@ mod tests {
     fn clean_empties_layers() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(Some(dir.path())).unwrap();
-        cache.store_layer_facts(&LayerKey::new("sha256:a", 7, "{}"), &facts("sha256:a")).unwrap();
+        cache
+            .store_layer_facts(&LayerKey::new("sha256:a", 7, "{}"), &facts("sha256:a"))
+            .unwrap();
         let before = cache.clean().unwrap();
         assert_eq!(before.layers, 1);
         assert_eq!(cache.stats().unwrap().layers, 0);

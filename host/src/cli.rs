@@ -9,14 +9,14 @@ use crate::{
     cache::Cache,
     engine::{EngineKind, Limits},
     image::Platform,
-    progress::{Progress, ProgressMode},
     policy_file,
+    progress::{Progress, ProgressMode},
     scan::{self, ScanOptions, VulnScan},
     vulndb::ensure::{DbSettings, UpdatePolicy, parse_duration},
 };
-use customs_core::vuln::{Severity, VulnOptions};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use customs_core::vuln::{Severity, VulnOptions};
 use std::{path::PathBuf, process::ExitCode};
 
 /// Exit code when `--fail-on-findings` finds reported findings at or above `--fail-on`.
@@ -27,7 +27,12 @@ pub const EXIT_ERROR: u8 = 2;
 pub const EXIT_DB_UNAVAILABLE: u8 = crate::cli_db::EXIT_DB_UNAVAILABLE;
 
 #[derive(Debug, Parser)]
-#[command(name = "customs", version, about = "Inspect container images before they ship", propagate_version = true)]
+#[command(
+    name = "customs",
+    version,
+    about = "Inspect container images before they ship",
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -154,11 +159,21 @@ struct ScanArgs {
 
     /// Repositories publishing the database as an OCI artifact (`customs db push`),
     /// tried in order; without one, updates download the OSV exports.
-    #[arg(long, value_name = "REF[,REF…]", env = "CUSTOMS_DB_REPOSITORY", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "REF[,REF…]",
+        env = "CUSTOMS_DB_REPOSITORY",
+        value_delimiter = ','
+    )]
     db_repository: Vec<String>,
 
     /// Base URL(s) of OSV exports used by automatic updates, tried in order.
-    #[arg(long = "osv-url", value_name = "URL", env = "CUSTOMS_OSV_URL", value_delimiter = ',')]
+    #[arg(
+        long = "osv-url",
+        value_name = "URL",
+        env = "CUSTOMS_OSV_URL",
+        value_delimiter = ','
+    )]
     osv_url: Vec<String>,
 
     /// Refresh the database when it was last confirmed current longer ago than this
@@ -252,8 +267,14 @@ fn run_cache(args: CacheArgs) -> Result<ExitCode> {
         CacheAction::Stats => {
             let stats = cache.stats()?;
             println!("cache directory: {}", cache.root().display());
-            println!("analyzed layers: {} ({} bytes)", stats.layers, stats.layer_bytes);
-            println!("other files:     {} ({} bytes)", stats.other_files, stats.other_bytes);
+            println!(
+                "analyzed layers: {} ({} bytes)",
+                stats.layers, stats.layer_bytes
+            );
+            println!(
+                "other files:     {} ({} bytes)",
+                stats.other_files, stats.other_bytes
+            );
         }
         CacheAction::Clean => {
             let removed = cache.clean()?;
@@ -277,7 +298,11 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         anyhow::bail!("--core-memory-limit must be at least 1 MiB");
     }
     let scanners = scan::parse_scanners(&args.scanners)?;
-    let cache = if args.no_cache { None } else { Some(Cache::open(args.cache_dir.as_deref())?) };
+    let cache = if args.no_cache {
+        None
+    } else {
+        Some(Cache::open(args.cache_dir.as_deref())?)
+    };
     let mut acquire_options = AcquireOptions::from_env();
     if let Some(list) = &args.image_src {
         acquire_options.sources = acquire::parse_sources(list)?;
@@ -285,7 +310,11 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     acquire_options.platform = args.platform.clone();
     acquire_options.daemon.cache_dir = cache.as_ref().map(|c| c.root().to_path_buf());
     acquire_options.registry = args.registry.options()?;
-    if args.offline && acquire_options.sources.contains(&acquire::SourceKind::Registry) {
+    if args.offline
+        && acquire_options
+            .sources
+            .contains(&acquire::SourceKind::Registry)
+    {
         anyhow::bail!("--offline: --image-src names the registry, which needs the network");
     }
     acquire_options.offline = args.offline;
@@ -325,14 +354,19 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let rendered = output.render(args.format.as_str())?;
     match &args.output {
         Some(path) => {
-            write_atomically(path, rendered.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+            write_atomically(path, rendered.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
             progress.message(&format!("report written to {}", path.display()));
         }
         None => {
             use std::io::Write;
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(rendered.as_bytes()).context("writing the report to standard output")?;
-            stdout.flush().context("writing the report to standard output")?;
+            stdout
+                .write_all(rendered.as_bytes())
+                .context("writing the report to standard output")?;
+            stdout
+                .flush()
+                .context("writing the report to standard output")?;
         }
     }
     if let Some(section) = &output.report.vulnerabilities {
@@ -340,13 +374,26 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
             tracing::warn!("incomplete: {gap}");
         }
         for n in &section.policy.expired_ignores {
-            tracing::warn!("{}: ignore rule for {} expired on {}; it no longer applies", n.origin, n.subject, n.expires.as_deref().unwrap_or("?"));
+            tracing::warn!(
+                "{}: ignore rule for {} expired on {}; it no longer applies",
+                n.origin,
+                n.subject,
+                n.expires.as_deref().unwrap_or("?")
+            );
         }
         for n in &section.policy.stale_ignores {
-            tracing::warn!("{}: ignore rule for {} matched no finding; remove it", n.origin, n.subject);
+            tracing::warn!(
+                "{}: ignore rule for {} matched no finding; remove it",
+                n.origin,
+                n.subject
+            );
         }
         for n in &section.policy.unmatched_vex {
-            tracing::warn!("{}: VEX statement for {} matched no finding", n.origin, n.subject);
+            tracing::warn!(
+                "{}: VEX statement for {} matched no finding",
+                n.origin,
+                n.subject
+            );
         }
         let gate = &section.gate;
         if gate.tripped {
@@ -370,7 +417,10 @@ fn parse_severity(word: &str, flag: &str) -> Result<Severity> {
         "MEDIUM" => Ok(Severity::Medium),
         "HIGH" => Ok(Severity::High),
         "CRITICAL" => Ok(Severity::Critical),
-        _ => anyhow::bail!("{flag}: `{}` is not a severity (UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)", word.trim()),
+        _ => anyhow::bail!(
+            "{flag}: `{}` is not a severity (UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)",
+            word.trim()
+        ),
     }
 }
 
@@ -384,7 +434,11 @@ fn vuln_settings(args: &ScanArgs, registry: &crate::registry::RegistryOptions) -
     if severities.is_empty() {
         anyhow::bail!("--severity: no severity given");
     }
-    let fail_on = args.fail_on.as_deref().map(|w| parse_severity(w, "--fail-on")).transpose()?;
+    let fail_on = args
+        .fail_on
+        .as_deref()
+        .map(|w| parse_severity(w, "--fail-on"))
+        .transpose()?;
     if fail_on.is_some() && !args.fail_on_findings {
         anyhow::bail!("--fail-on has no effect without --fail-on-findings");
     }
@@ -418,10 +472,22 @@ fn vuln_settings(args: &ScanArgs, registry: &crate::registry::RegistryOptions) -
         } else {
             UpdatePolicy::Auto
         },
-        repositories: args.db_repository.iter().map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect(),
-        osv_mirrors: args.osv_url.iter().map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect(),
-        update_interval: parse_duration(&args.db_update_interval).map_err(|e| anyhow::anyhow!("--db-update-interval: {e}"))?,
-        max_age: parse_duration(&args.db_max_age).map_err(|e| anyhow::anyhow!("--db-max-age: {e}"))?,
+        repositories: args
+            .db_repository
+            .iter()
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .collect(),
+        osv_mirrors: args
+            .osv_url
+            .iter()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect(),
+        update_interval: parse_duration(&args.db_update_interval)
+            .map_err(|e| anyhow::anyhow!("--db-update-interval: {e}"))?,
+        max_age: parse_duration(&args.db_max_age)
+            .map_err(|e| anyhow::anyhow!("--db-max-age: {e}"))?,
         registry: registry.clone(),
     };
     let options = VulnOptions {
@@ -442,7 +508,10 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {

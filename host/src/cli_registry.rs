@@ -64,4 +64,3 @@ fn read_password_stdin() -> Result<String> {
     }
     Ok(password)
 }
-

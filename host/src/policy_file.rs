@@ -31,7 +31,11 @@ pub enum PolicyFileError {
         source: std::io::Error,
     },
     #[error("{path}: larger than the {limit}-byte limit for {what}")]
-    TooLarge { path: String, what: &'static str, limit: u64 },
+    TooLarge {
+        path: String,
+        what: &'static str,
+        limit: u64,
+    },
     #[error("{path}: not UTF-8 text")]
     NotUtf8 { path: String },
     /// The YAML is malformed or has the wrong shape (unknown key, wrong type).
@@ -74,7 +78,9 @@ struct RawRule {
 /// Reads any YAML scalar as its text. YAML resolvers may type an unquoted
 /// `2027-01-31` as a timestamp or `12345` as a number; the rule wants the text
 /// either way. Mappings and sequences remain type errors.
-fn scalar_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+fn scalar_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     struct Scalar;
     impl serde::de::Visitor<'_> for Scalar {
         type Value = Option<String>;
@@ -108,7 +114,10 @@ fn scalar_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Opti
 
 /// `dir/.customs.yaml` (or `.customs.yml`) when it exists.
 pub fn discover_ignore_file(dir: &Path) -> Option<PathBuf> {
-    IGNORE_FILE_NAMES.iter().map(|name| dir.join(name)).find(|path| path.is_file())
+    IGNORE_FILE_NAMES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.is_file())
 }
 
 /// Reads and validates an ignore file. Each rule's `origin` is
@@ -117,8 +126,11 @@ pub fn load_ignore_file(path: &Path) -> Result<Vec<IgnoreRule>, PolicyFileError>
     let name = display_name(path);
     let text = read_capped(path, &name, MAX_IGNORE_FILE_BYTES, "an ignore file")?;
     // An empty file (or one holding only comments) is an empty policy.
-    let file: Option<IgnoreFile> = serde_yaml_ng::from_str(&text)
-        .map_err(|e| PolicyFileError::Syntax { path: name.clone(), message: one_line(&e.to_string()) })?;
+    let file: Option<IgnoreFile> =
+        serde_yaml_ng::from_str(&text).map_err(|e| PolicyFileError::Syntax {
+            path: name.clone(),
+            message: one_line(&e.to_string()),
+        })?;
     let raw = file.and_then(|f| f.ignores).unwrap_or_default();
     let mut rules = Vec::with_capacity(raw.len());
     for (i, entry) in raw.into_iter().enumerate() {
@@ -154,22 +166,40 @@ pub fn load_vex(path: &Path) -> Result<VexInput, PolicyFileError> {
 fn display_name(path: &Path) -> String {
     let mut components = path.components();
     match components.next() {
-        Some(Component::CurDir) if components.clone().next().is_some() => components.as_path().display().to_string(),
+        Some(Component::CurDir) if components.clone().next().is_some() => {
+            components.as_path().display().to_string()
+        }
         _ => path.display().to_string(),
     }
 }
 
 /// Reads at most `limit` bytes of UTF-8 text; a larger file is an error, found
 /// without reading it all.
-fn read_capped(path: &Path, name: &str, limit: u64, what: &'static str) -> Result<String, PolicyFileError> {
-    let read_error = |source| PolicyFileError::Read { path: name.to_string(), source };
+fn read_capped(
+    path: &Path,
+    name: &str,
+    limit: u64,
+    what: &'static str,
+) -> Result<String, PolicyFileError> {
+    let read_error = |source| PolicyFileError::Read {
+        path: name.to_string(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(read_error)?;
     let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(read_error)?;
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
     if bytes.len() as u64 > limit {
-        return Err(PolicyFileError::TooLarge { path: name.to_string(), what, limit });
+        return Err(PolicyFileError::TooLarge {
+            path: name.to_string(),
+            what,
+            limit,
+        });
     }
-    String::from_utf8(bytes).map_err(|_| PolicyFileError::NotUtf8 { path: name.to_string() })
+    String::from_utf8(bytes).map_err(|_| PolicyFileError::NotUtf8 {
+        path: name.to_string(),
+    })
 }
 
 /// YAML parser messages may span lines (a snippet of the input); errors are one line.
@@ -217,21 +247,42 @@ ignores:
         .unwrap();
         assert_eq!(rules.len(), 3);
         assert_eq!(rules[0].id.as_deref(), Some("CVE-2023-4911"));
-        assert_eq!(rules[0].expires.as_deref(), Some("2027-01-31"), "a bare date stays the text as written");
-        assert!(rules[0].origin.ends_with(".customs.yaml: ignores[0]"), "{}", rules[0].origin);
-        assert_eq!((rules[1].package.as_deref(), rules[1].path.as_deref()), (Some("openssl"), Some("usr/lib/**")));
-        assert_eq!(rules[2].purl.as_deref(), Some("pkg:deb/debian/zlib1g?distro=debian-12"));
+        assert_eq!(
+            rules[0].expires.as_deref(),
+            Some("2027-01-31"),
+            "a bare date stays the text as written"
+        );
+        assert!(
+            rules[0].origin.ends_with(".customs.yaml: ignores[0]"),
+            "{}",
+            rules[0].origin
+        );
+        assert_eq!(
+            (rules[1].package.as_deref(), rules[1].path.as_deref()),
+            (Some("openssl"), Some("usr/lib/**"))
+        );
+        assert_eq!(
+            rules[2].purl.as_deref(),
+            Some("pkg:deb/debian/zlib1g?distro=debian-12")
+        );
         assert_eq!(rules[2].expires.as_deref(), Some("2027-01-31T00:00:00Z"));
     }
 
     #[test]
     fn the_shared_fixture_loads() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/policy/customs.yaml");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../core/tests/fixtures/policy/customs.yaml");
         let rules = load_ignore_file(&path).unwrap();
         let ids: Vec<Option<&str>> = rules.iter().map(|r| r.id.as_deref()).collect();
         assert_eq!(
             ids,
-            [Some("cve-2023-5678"), None, Some("CVE-2020-0001"), Some("CVE-2023-38545"), Some("CVE-2023-4911")]
+            [
+                Some("cve-2023-5678"),
+                None,
+                Some("CVE-2020-0001"),
+                Some("CVE-2023-38545"),
+                Some("CVE-2023-4911")
+            ]
         );
         assert_eq!(rules[1].package.as_deref(), Some("perl"));
         assert_eq!(rules[3].expires.as_deref(), Some("2024-01-31"));
@@ -246,9 +297,13 @@ ignores:
 
     #[test]
     fn unknown_keys_are_errors_naming_file_entry_and_line() {
-        let message =
-            load_err("ignores:\n  - id: CVE-2023-4911\n    reason: ok\n  - id: CVE-2024-0727\n    reasn: typo\n");
-        assert!(message.contains(".customs.yaml: ignores[1]: unknown field `reasn`"), "{message}");
+        let message = load_err(
+            "ignores:\n  - id: CVE-2023-4911\n    reason: ok\n  - id: CVE-2024-0727\n    reasn: typo\n",
+        );
+        assert!(
+            message.contains(".customs.yaml: ignores[1]: unknown field `reasn`"),
+            "{message}"
+        );
         assert!(message.contains("line 5"), "{message}");
         let top = load_err("ignore:\n  - id: CVE-2023-4911\n");
         assert!(top.contains("unknown field `ignore`"), "{top}");
@@ -261,21 +316,33 @@ ignores:
                 .contains("ignores[0].id: invalid type: sequence")
         );
         assert!(load_err("ignores: CVE-2023-4911\n").contains("ignores: invalid type: string"));
-        assert!(load_err("ignores:\n  - id: CVE-1\n   reason: bad indent\n").contains(".customs.yaml: "));
+        assert!(
+            load_err("ignores:\n  - id: CVE-1\n   reason: bad indent\n")
+                .contains(".customs.yaml: ")
+        );
     }
 
     #[test]
     fn invalid_rules_name_file_and_entry() {
         let no_reason = load_err("ignores:\n  - id: CVE-2023-4911\n  - package: zlib\n");
         assert!(
-            no_reason.ends_with(".customs.yaml: ignores[0]: `reason` is required: say why the finding is accepted"),
+            no_reason.ends_with(
+                ".customs.yaml: ignores[0]: `reason` is required: say why the finding is accepted"
+            ),
             "{no_reason}"
         );
         let no_selector = load_err("ignores:\n  - reason: because\n");
-        assert!(no_selector.contains("ignores[0]: the rule selects nothing"), "{no_selector}");
-        let bad_date =
-            load_err("ignores:\n  - id: CVE-1\n    reason: x\n  - id: CVE-2\n    reason: y\n    expires: 2027-02-30\n");
-        assert!(bad_date.contains("ignores[1]: `expires` `2027-02-30` is not a date"), "{bad_date}");
+        assert!(
+            no_selector.contains("ignores[0]: the rule selects nothing"),
+            "{no_selector}"
+        );
+        let bad_date = load_err(
+            "ignores:\n  - id: CVE-1\n    reason: x\n  - id: CVE-2\n    reason: y\n    expires: 2027-02-30\n",
+        );
+        assert!(
+            bad_date.contains("ignores[1]: `expires` `2027-02-30` is not a date"),
+            "{bad_date}"
+        );
     }
 
     #[test]
@@ -291,23 +358,35 @@ ignores:
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(discover_ignore_file(dir.path()), None);
         write(dir.path(), ".customs.yml", "ignores: []\n");
-        assert_eq!(discover_ignore_file(dir.path()), Some(dir.path().join(".customs.yml")));
+        assert_eq!(
+            discover_ignore_file(dir.path()),
+            Some(dir.path().join(".customs.yml"))
+        );
         write(dir.path(), ".customs.yaml", "ignores: []\n");
-        assert_eq!(discover_ignore_file(dir.path()), Some(dir.path().join(".customs.yaml")));
+        assert_eq!(
+            discover_ignore_file(dir.path()),
+            Some(dir.path().join(".customs.yaml"))
+        );
     }
 
     #[test]
     fn origin_names_the_file_as_given() {
         assert_eq!(display_name(Path::new("./.customs.yaml")), ".customs.yaml");
-        assert_eq!(display_name(Path::new("ci/ignores.yaml")), "ci/ignores.yaml");
+        assert_eq!(
+            display_name(Path::new("ci/ignores.yaml")),
+            "ci/ignores.yaml"
+        );
         assert_eq!(display_name(Path::new(".")), ".");
     }
 
     #[test]
     fn vex_is_read_as_text_with_a_cap() {
         let dir = tempfile::tempdir().unwrap();
-        let path =
-            write(dir.path(), "app.openvex.json", "{\"@context\": \"https://openvex.dev/ns\", \"statements\": []}");
+        let path = write(
+            dir.path(),
+            "app.openvex.json",
+            "{\"@context\": \"https://openvex.dev/ns\", \"statements\": []}",
+        );
         let input = load_vex(&path).unwrap();
         assert_eq!(input.name, path.display().to_string());
         assert!(input.text.starts_with('{'));
@@ -318,12 +397,22 @@ ignores:
 
         let binary = write(dir.path(), "image.tar", "");
         std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
-        assert!(load_vex(&binary).unwrap_err().to_string().ends_with("image.tar: not UTF-8 text"));
+        assert!(
+            load_vex(&binary)
+                .unwrap_err()
+                .to_string()
+                .ends_with("image.tar: not UTF-8 text")
+        );
 
         let big = std::fs::File::create(dir.path().join("big.json")).unwrap();
         big.set_len(MAX_VEX_FILE_BYTES + 1).unwrap();
-        let message = load_vex(&dir.path().join("big.json")).unwrap_err().to_string();
-        assert!(message.contains("larger than the 67108864-byte limit for a VEX document"), "{message}");
+        let message = load_vex(&dir.path().join("big.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("larger than the 67108864-byte limit for a VEX document"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -336,11 +425,18 @@ ignores:
         ))
         .unwrap();
         let vex = load_vex(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/policy/vex/billing-api.openvex.json"),
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../core/tests/fixtures/policy/vex/billing-api.openvex.json"),
         )
         .unwrap();
-        let policy = customs_core::policy::Policy { ignores: rules, vex: vec![vex] };
-        let context = customs_core::policy::PolicyContext { today: "2026-01-01".into(), ..Default::default() };
+        let policy = customs_core::policy::Policy {
+            ignores: rules,
+            vex: vec![vex],
+        };
+        let context = customs_core::policy::PolicyContext {
+            today: "2026-01-01".into(),
+            ..Default::default()
+        };
         let outcome = customs_core::policy::apply(Vec::new(), &policy, &context).unwrap();
         assert_eq!(outcome.stale_ignores.len(), 1);
         assert_eq!(outcome.unmatched_vex.len(), 10);

@@ -14,7 +14,11 @@ pub enum ProgressMode {
 impl ProgressMode {
     /// A bar when stderr is a terminal, plain lines otherwise.
     pub fn auto() -> Self {
-        if std::io::stderr().is_terminal() { ProgressMode::Bar } else { ProgressMode::Lines }
+        if std::io::stderr().is_terminal() {
+            ProgressMode::Bar
+        } else {
+            ProgressMode::Lines
+        }
     }
 }
 
@@ -27,7 +31,10 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(mode: ProgressMode) -> Self {
-        Progress { mode, bar: OnceLock::new() }
+        Progress {
+            mode,
+            bar: OnceLock::new(),
+        }
     }
 
     /// A progress sink that prints nothing (library use, tests).
@@ -48,7 +55,8 @@ impl Progress {
     pub fn start_layers(&self, layers: usize, total_bytes: u64) {
         match self.mode {
             ProgressMode::Bar => {
-                let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+                let bar =
+                    ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
                 let style = ProgressStyle::with_template(
                     "{spinner} analyzing {msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
                 )
@@ -58,7 +66,9 @@ impl Progress {
                 bar.set_message(format!("{layers} layers"));
                 let _ = self.bar.set(bar);
             }
-            ProgressMode::Lines => eprintln!("customs: analyzing {layers} layers ({total_bytes} bytes stored)"),
+            ProgressMode::Lines => {
+                eprintln!("customs: analyzing {layers} layers ({total_bytes} bytes stored)")
+            }
             ProgressMode::Quiet => {}
         }
     }

@@ -44,7 +44,11 @@ pub enum ScanError {
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error("layer {index} ({diff_id}): {reason}")]
-    Layer { index: usize, diff_id: String, reason: String },
+    Layer {
+        index: usize,
+        diff_id: String,
+        reason: String,
+    },
     #[error("{0}")]
     Usage(String),
     /// No usable vulnerability database (exit code 3).
@@ -110,7 +114,11 @@ pub fn parse_scanners(list: &str) -> Result<Vec<String>, ScanError> {
         if !AVAILABLE_SCANNERS.contains(&name) {
             return Err(ScanError::Usage(format!(
                 "scanner `{name}` is not available in this version of customs (available: {}); use --scanners none for the inventory",
-                if AVAILABLE_SCANNERS.is_empty() { "none".to_string() } else { AVAILABLE_SCANNERS.join(",") }
+                if AVAILABLE_SCANNERS.is_empty() {
+                    "none".to_string()
+                } else {
+                    AVAILABLE_SCANNERS.join(",")
+                }
             )));
         }
         out.push(name.to_string());
@@ -125,7 +133,11 @@ pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, Sc
     let vuln = match (options.scanners.iter().any(|s| s == "vuln"), &options.vuln) {
         (false, _) => None,
         (true, Some(v)) => Some(v),
-        (true, None) => return Err(ScanError::Usage("the vuln scanner needs database settings".into())),
+        (true, None) => {
+            return Err(ScanError::Usage(
+                "the vuln scanner needs database settings".into(),
+            ));
+        }
     };
     // Without permission to update, a missing database is known before any image is
     // read: fail fast.
@@ -141,7 +153,12 @@ pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, Sc
     let image = &acquired.image;
     // The compiled core is cached beside the layer facts; with --no-cache, in the
     // default place (compiling it costs every scan a second otherwise).
-    let wasm_dir = options.cache.as_ref().map(|c| c.root().to_path_buf()).or_else(crate::cache::default_dir).map(|d| d.join("wasm"));
+    let wasm_dir = options
+        .cache
+        .as_ref()
+        .map(|c| c.root().to_path_buf())
+        .or_else(crate::cache::default_dir)
+        .map(|d| d.join("wasm"));
     let engine = engine::create_with_cache(options.engine, options.limits, wasm_dir.as_deref())?;
     let interest: Interest = serde_json::from_str(&engine.interest_json()?)
         .map_err(|e| EngineError::Setup(format!("the core's interest document is invalid: {e}")))?;
@@ -150,8 +167,18 @@ pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, Sc
     let total_bytes: u64 = image.meta.layers.iter().map(|l| l.size).sum();
     progress.start_layers(layer_count, total_bytes);
     let interest_json = serde_json::to_string(&interest).expect("Interest serializes");
-    let cached = CachedLayers { cache: options.cache.as_ref(), interest_json: &interest_json };
-    let facts = analyze_layers(image, engine.as_ref(), &interest, &cached, options.threads, progress)?;
+    let cached = CachedLayers {
+        cache: options.cache.as_ref(),
+        interest_json: &interest_json,
+    };
+    let facts = analyze_layers(
+        image,
+        engine.as_ref(),
+        &interest,
+        &cached,
+        options.threads,
+        progress,
+    )?;
     progress.finish_layers();
 
     let image_json = serde_json::to_string(&image.meta).expect("ImageMeta serializes");
@@ -174,10 +201,20 @@ pub fn scan(options: &ScanOptions, progress: &Progress) -> Result<ScanOutput, Sc
         for warning in &ready.warnings {
             tracing::warn!("{warning}");
         }
-        report_json = match_vulnerabilities(engine.as_ref(), &report, &report_json, &ready.db, &v.options)?;
+        report_json = match_vulnerabilities(
+            engine.as_ref(),
+            &report,
+            &report_json,
+            &ready.db,
+            &v.options,
+        )?;
         report = parse_report(&report_json)?;
     }
-    Ok(ScanOutput { report, report_json, engine })
+    Ok(ScanOutput {
+        report,
+        report_json,
+        engine,
+    })
 }
 
 fn parse_report(json: &str) -> Result<Report, ScanError> {
@@ -231,7 +268,8 @@ impl CachedLayers<'_> {
     }
 
     fn get(&self, diff_id: &str) -> Option<String> {
-        self.cache?.layer_facts(&self.key(diff_id), diff_id, customs_core::ANALYZER_VERSION)
+        self.cache?
+            .layer_facts(&self.key(diff_id), diff_id, customs_core::ANALYZER_VERSION)
     }
 
     fn put(&self, diff_id: &str, facts: &str) {
@@ -256,7 +294,9 @@ fn analyze_layers(
 ) -> Result<Vec<String>, ScanError> {
     let count = image.layer_count();
     let workers = match threads {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         n => n,
     }
     .clamp(1, count.max(1));
@@ -277,7 +317,8 @@ fn analyze_layers(
                             progress.layer_cached(i, diff_id, image.meta.layers[i].size);
                             Ok(facts)
                         }
-                        None => analyze_layer(image, i, engine, interest, progress).inspect(|facts| cached.put(diff_id, facts)),
+                        None => analyze_layer(image, i, engine, interest, progress)
+                            .inspect(|facts| cached.put(diff_id, facts)),
                     };
                     let failed = result.is_err();
                     *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
@@ -335,7 +376,11 @@ fn analyze_layer(
     progress: &Progress,
 ) -> Result<String, ScanError> {
     let diff_id = image.meta.layers[index].diff_id.clone();
-    let layer_err = |reason: String| ScanError::Layer { index, diff_id: diff_id.clone(), reason };
+    let layer_err = |reason: String| ScanError::Layer {
+        index,
+        diff_id: diff_id.clone(),
+        reason,
+    };
     let mut reader = image.open_layer(index)?;
     let counter = reader.progress_counter();
     let mut session = engine.layer(&diff_id)?;
@@ -344,20 +389,26 @@ fn analyze_layer(
     let walked = (|| -> Result<(), ScanError> {
         let mut archive = tar::Archive::new(&mut reader);
         let mut batch: Vec<EntryMeta> = Vec::with_capacity(ENTRY_BATCH);
-        let iter = archive.entries().map_err(|e| layer_err(format!("not a tar stream: {e}")))?;
+        let iter = archive
+            .entries()
+            .map_err(|e| layer_err(format!("not a tar stream: {e}")))?;
         for entry in iter {
             let mut entry = entry.map_err(|e| layer_err(format!("corrupt tar: {e}")))?;
             let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let header = entry.header();
             let kind = entry_kind(header.entry_type());
             let link_target = match kind {
-                EntryKind::Symlink | EntryKind::Hardlink => {
-                    entry.link_name_bytes().map(|l| String::from_utf8_lossy(l.as_ref()).into_owned())
-                }
+                EntryKind::Symlink | EntryKind::Hardlink => entry
+                    .link_name_bytes()
+                    .map(|l| String::from_utf8_lossy(l.as_ref()).into_owned()),
                 _ => None,
             };
             let meta = EntryMeta {
-                size: if kind == EntryKind::File { entry.size() } else { 0 },
+                size: if kind == EntryKind::File {
+                    entry.size()
+                } else {
+                    0
+                },
                 mode: header.mode().unwrap_or(0),
                 uid: header.uid().unwrap_or(0),
                 gid: header.gid().unwrap_or(0),

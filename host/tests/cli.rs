@@ -51,8 +51,16 @@ fn expect_error(image: &str, extra: &[&str], needles: &[&str]) -> String {
         args.extend_from_slice(&["--scanners", "none"]);
     }
     let run = customs(&args, cache.path());
-    assert_eq!(run.code, 2, "exit code for {image} {extra:?}; stderr: {}", run.stderr);
-    assert!(run.stdout.is_empty(), "no report on error, got: {}", run.stdout);
+    assert_eq!(
+        run.code, 2,
+        "exit code for {image} {extra:?}; stderr: {}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "no report on error, got: {}",
+        run.stdout
+    );
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one error line, got: {}", run.stderr);
     let line = lines[0];
@@ -83,10 +91,17 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The layer blobs of an OCI layout's only manifest, as `sha256:<hex>` digests.
 fn layout_layers(layout: &Path) -> Vec<String> {
-    let index: Value = serde_json::from_slice(&fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let index: Value =
+        serde_json::from_slice(&fs::read(layout.join("index.json")).unwrap()).unwrap();
     let manifest_digest = index["manifests"][0]["digest"].as_str().unwrap();
-    let manifest: Value = serde_json::from_slice(&fs::read(blob_path(layout, manifest_digest)).unwrap()).unwrap();
-    manifest["layers"].as_array().unwrap().iter().map(|l| l["digest"].as_str().unwrap().to_string()).collect()
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(blob_path(layout, manifest_digest)).unwrap()).unwrap();
+    manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn blob_path(layout: &Path, digest: &str) -> PathBuf {
@@ -140,7 +155,11 @@ fn write_small_layout(dir: &Path, files: &[(&str, &[u8])]) {
 
 #[test]
 fn missing_file() {
-    expect_error("/nonexistent/image.tar", &[], &["/nonexistent/image.tar", "no such file"]);
+    expect_error(
+        "/nonexistent/image.tar",
+        &[],
+        &["/nonexistent/image.tar", "no such file"],
+    );
 }
 
 #[test]
@@ -164,7 +183,11 @@ fn a_tar_that_is_not_an_image() {
     h.set_cksum();
     b.append_data(&mut h, "notes.txt", &b"hello"[..]).unwrap();
     fs::write(&path, b.into_inner().unwrap()).unwrap();
-    expect_error(path.to_str().unwrap(), &[], &["notes.tar", "neither a docker-archive nor an OCI image"]);
+    expect_error(
+        path.to_str().unwrap(),
+        &[],
+        &["notes.tar", "neither a docker-archive nor an OCI image"],
+    );
 }
 
 #[test]
@@ -182,7 +205,10 @@ fn a_layer_blob_with_a_bad_digest() {
     bytes[mid] ^= 0x55;
     fs::write(&path, bytes).unwrap();
     let line = expect_error(layout.to_str().unwrap(), &["--no-cache"], &[&top[..19]]);
-    assert!(line.contains("digest") || line.contains("corrupt") || line.contains("invalid"), "{line}");
+    assert!(
+        line.contains("digest") || line.contains("corrupt") || line.contains("invalid"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -192,7 +218,11 @@ fn a_manifest_pointing_to_a_missing_blob() {
     copy_dir(&images_dir().join("debian-oci"), &layout);
     let layers = layout_layers(&layout);
     fs::remove_file(blob_path(&layout, &layers[0])).unwrap();
-    expect_error(layout.to_str().unwrap(), &[], &[&layers[0][..19], "missing"]);
+    expect_error(
+        layout.to_str().unwrap(),
+        &[],
+        &[&layers[0][..19], "missing"],
+    );
 }
 
 #[test]
@@ -203,11 +233,18 @@ fn a_corrupt_package_database() {
         &layout,
         &[
             ("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n"),
-            ("var/lib/dpkg/status", b"\x00\x01 this is not a control file\n\x7fELF\n"),
+            (
+                "var/lib/dpkg/status",
+                b"\x00\x01 this is not a control file\n\x7fELF\n",
+            ),
         ],
     );
     for engine in ["wasm", "native"] {
-        expect_error(layout.to_str().unwrap(), &["--engine", engine], &["var/lib/dpkg/status", "corrupt"]);
+        expect_error(
+            layout.to_str().unwrap(),
+            &["--engine", engine],
+            &["var/lib/dpkg/status", "corrupt"],
+        );
     }
 }
 
@@ -215,15 +252,31 @@ fn a_corrupt_package_database() {
 fn sandbox_limits_end_the_scan_with_a_clear_error() {
     let image = images_dir().join("debian.oci.tar");
     let image = image.to_str().unwrap();
-    expect_error(image, &["--no-cache", "--core-memory-limit", "1"], &["memory limit"]);
-    expect_error(image, &["--no-cache", "--core-timeout", "0.000001"], &["time limit"]);
+    expect_error(
+        image,
+        &["--no-cache", "--core-memory-limit", "1"],
+        &["memory limit"],
+    );
+    expect_error(
+        image,
+        &["--no-cache", "--core-timeout", "0.000001"],
+        &["time limit"],
+    );
 }
 
 #[test]
 fn unknown_and_unavailable_scanners_are_refused() {
     let image = images_dir().join("debian.oci.tar");
-    expect_error(image.to_str().unwrap(), &["--scanners", "nonsense"], &["unknown scanner `nonsense`"]);
-    expect_error(image.to_str().unwrap(), &["--scanners", "secret"], &["scanner `secret` is not available"]);
+    expect_error(
+        image.to_str().unwrap(),
+        &["--scanners", "nonsense"],
+        &["unknown scanner `nonsense`"],
+    );
+    expect_error(
+        image.to_str().unwrap(),
+        &["--scanners", "secret"],
+        &["scanner `secret` is not available"],
+    );
 }
 
 #[test]
@@ -234,7 +287,19 @@ fn rescans_use_the_layer_cache_and_give_the_same_report() {
     let scan = |name: &str| {
         let path = out.path().join(name);
         let run = customs(
-            &["scan", "--image", image.to_str().unwrap(), "--scanners", "none", "--format", "json", "--progress", "lines", "-o", path.to_str().unwrap()],
+            &[
+                "scan",
+                "--image",
+                image.to_str().unwrap(),
+                "--scanners",
+                "none",
+                "--format",
+                "json",
+                "--progress",
+                "lines",
+                "-o",
+                path.to_str().unwrap(),
+            ],
             cache.path(),
         );
         assert_eq!(run.code, 0, "{}", run.stderr);
@@ -244,30 +309,75 @@ fn rescans_use_the_layer_cache_and_give_the_same_report() {
     let (warm, warm_log) = scan("warm.json");
     assert_eq!(cold, warm, "a cached re-scan must give the same report");
     assert!(!cold_log.contains(": cached"), "{cold_log}");
-    assert_eq!(warm_log.matches(": cached").count(), 2, "both layers come from the cache: {warm_log}");
+    assert_eq!(
+        warm_log.matches(": cached").count(),
+        2,
+        "both layers come from the cache: {warm_log}"
+    );
     assert!(!warm_log.contains("entries analyzed"), "{warm_log}");
 
     let stats = customs(&["cache", "stats"], cache.path());
     assert_eq!(stats.code, 0, "{}", stats.stderr);
-    assert!(stats.stdout.contains("analyzed layers: 2"), "{}", stats.stdout);
+    assert!(
+        stats.stdout.contains("analyzed layers: 2"),
+        "{}",
+        stats.stdout
+    );
     let clean = customs(&["cache", "clean"], cache.path());
     assert_eq!(clean.code, 0, "{}", clean.stderr);
     let stats = customs(&["cache", "stats"], cache.path());
-    assert!(stats.stdout.contains("analyzed layers: 0"), "{}", stats.stdout);
+    assert!(
+        stats.stdout.contains("analyzed layers: 0"),
+        "{}",
+        stats.stdout
+    );
 }
 
 #[test]
 fn table_output_names_the_image_os_and_packages() {
     let image = images_dir().join("debian.docker.tar");
     let cache = tempfile::tempdir().unwrap();
-    let run = customs(&["scan", "--image", image.to_str().unwrap(), "--scanners", "none", "--quiet"], cache.path());
+    let run = customs(
+        &[
+            "scan",
+            "--image",
+            image.to_str().unwrap(),
+            "--scanners",
+            "none",
+            "--quiet",
+        ],
+        cache.path(),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.is_empty(), "--quiet prints nothing but the report: {}", run.stderr);
-    assert!(run.stdout.contains("Source:    docker-archive"), "{}", run.stdout);
-    assert!(run.stdout.contains("OS:        debian 12."), "{}", run.stdout);
-    let header = run.stdout.lines().find(|l| l.starts_with("PACKAGE")).expect("package table");
-    assert!(header.contains("VERSION") && header.contains("LAYER"), "{header}");
-    assert!(run.stdout.lines().any(|l| l.starts_with("libc6 ")), "{}", run.stdout);
+    assert!(
+        run.stderr.is_empty(),
+        "--quiet prints nothing but the report: {}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("Source:    docker-archive"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("OS:        debian 12."),
+        "{}",
+        run.stdout
+    );
+    let header = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("PACKAGE"))
+        .expect("package table");
+    assert!(
+        header.contains("VERSION") && header.contains("LAYER"),
+        "{header}"
+    );
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("libc6 ")),
+        "{}",
+        run.stdout
+    );
 }
 
 /// CI jobs often share one cache directory: concurrent scans must all succeed, agree,
@@ -284,7 +394,18 @@ fn concurrent_scans_share_one_cache_directory() {
                 s.spawn(move || {
                     let path = out.join(format!("r{i}.json"));
                     let run = customs(
-                        &["scan", "--image", image.to_str().unwrap(), "--scanners", "none", "--format", "json", "-q", "-o", path.to_str().unwrap()],
+                        &[
+                            "scan",
+                            "--image",
+                            image.to_str().unwrap(),
+                            "--scanners",
+                            "none",
+                            "--format",
+                            "json",
+                            "-q",
+                            "-o",
+                            path.to_str().unwrap(),
+                        ],
                         cache,
                     );
                     assert_eq!(run.code, 0, "scan {i}: {}", run.stderr);
@@ -294,10 +415,29 @@ fn concurrent_scans_share_one_cache_directory() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert!(reports.windows(2).all(|w| w[0] == w[1]), "concurrent scans disagree");
+    assert!(
+        reports.windows(2).all(|w| w[0] == w[1]),
+        "concurrent scans disagree"
+    );
     let stats = customs(&["cache", "stats"], cache.path());
-    assert!(stats.stdout.contains("analyzed layers: 3"), "{}", stats.stdout);
-    let run = customs(&["scan", "--image", image.to_str().unwrap(), "--scanners", "none", "--format", "json", "-q"], cache.path());
+    assert!(
+        stats.stdout.contains("analyzed layers: 3"),
+        "{}",
+        stats.stdout
+    );
+    let run = customs(
+        &[
+            "scan",
+            "--image",
+            image.to_str().unwrap(),
+            "--scanners",
+            "none",
+            "--format",
+            "json",
+            "-q",
+        ],
+        cache.path(),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, reports[0]);
 }

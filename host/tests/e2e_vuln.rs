@@ -25,11 +25,22 @@ fn image() -> PathBuf {
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/test-images"),
     };
     let image = dir.join("debian.oci.tar");
-    assert!(image.is_file(), "{} missing: run scripts/build-test-images.sh", image.display());
+    assert!(
+        image.is_file(),
+        "{} missing: run scripts/build-test-images.sh",
+        image.display()
+    );
     image
 }
 
-fn record(id: &str, aliases: &[&str], eco: &str, name: &str, events: Value, specific: Value) -> (String, Vec<u8>) {
+fn record(
+    id: &str,
+    aliases: &[&str],
+    eco: &str,
+    name: &str,
+    events: Value,
+    specific: Value,
+) -> (String, Vec<u8>) {
     let r = json!({
         "schema_version": "1.6.0",
         "id": id,
@@ -114,10 +125,21 @@ fn customs(cache: &Path) -> Command {
 fn cache_with_db(server: &Server) -> tempfile::TempDir {
     let cache = tempfile::tempdir().unwrap();
     let out = customs(cache.path())
-        .args(["db", "update", "--ecosystems", "Debian", "--osv-url", &server.mirror("m1")])
+        .args([
+            "db",
+            "update",
+            "--ecosystems",
+            "Debian",
+            "--osv-url",
+            &server.mirror("m1"),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "db update: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "db update: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     cache
 }
 
@@ -129,7 +151,8 @@ struct Run {
 
 impl Run {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
     }
 }
 
@@ -155,7 +178,14 @@ fn findings(report: &Value) -> Vec<(String, String, String, String, String, Stri
         .iter()
         .map(|f| {
             let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
-            (s("id"), s("name"), s("severity"), s("status"), s("installed_version"), s("fixed_version"))
+            (
+                s("id"),
+                s("name"),
+                s("severity"),
+                s("status"),
+                s("installed_version"),
+                s("fixed_version"),
+            )
         })
         .collect()
 }
@@ -168,7 +198,10 @@ fn scan_reports_the_applicable_advisories_with_distro_severity_and_the_gate() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report = run.json();
     let v = &report["vulnerabilities"];
-    let glibc: Vec<_> = findings(&report).into_iter().filter(|f| f.0 == "CVE-2099-0001").collect();
+    let glibc: Vec<_> = findings(&report)
+        .into_iter()
+        .filter(|f| f.0 == "CVE-2099-0001")
+        .collect();
     assert_eq!(
         glibc,
         ["libc-bin", "libc6"]
@@ -184,45 +217,145 @@ fn scan_reports_the_applicable_advisories_with_distro_severity_and_the_gate() {
             .collect::<Vec<_>>(),
         "{v:#}"
     );
-    let f = &v["findings"].as_array().unwrap().iter().find(|f| f["name"] == "libc6").unwrap();
-    assert_eq!(f["severity_source"], "debian", "the distro's rating wins over NVD's CRITICAL");
-    assert!(f["aliases"].as_array().unwrap().iter().any(|a| a == "DEBIAN-CUSTOMS-0001"), "{f:#}");
+    let f = &v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "libc6")
+        .unwrap();
+    assert_eq!(
+        f["severity_source"], "debian",
+        "the distro's rating wins over NVD's CRITICAL"
+    );
+    assert!(
+        f["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "DEBIAN-CUSTOMS-0001"),
+        "{f:#}"
+    );
     assert_eq!(f["source_name"], "glibc");
-    assert!(f["purl"].as_str().unwrap().starts_with("pkg:deb/debian/libc6@"));
+    assert!(
+        f["purl"]
+            .as_str()
+            .unwrap()
+            .starts_with("pkg:deb/debian/libc6@")
+    );
     let ids: Vec<String> = findings(&report).into_iter().map(|f| f.0).collect();
-    for absent in ["DEBIAN-CUSTOMS-0003", "DEBIAN-CUSTOMS-0004", "DEBIAN-CUSTOMS-0002"] {
-        assert!(!ids.iter().any(|i| i == absent), "{absent} must not be reported: {ids:?}");
+    for absent in [
+        "DEBIAN-CUSTOMS-0003",
+        "DEBIAN-CUSTOMS-0004",
+        "DEBIAN-CUSTOMS-0002",
+    ] {
+        assert!(
+            !ids.iter().any(|i| i == absent),
+            "{absent} must not be reported: {ids:?}"
+        );
     }
     // hello's LOW finding exists but is below the default --severity HIGH,CRITICAL.
-    assert!(v["hidden"]["by_severity"].as_u64().unwrap() >= 1, "{:#}", v["hidden"]);
+    assert!(
+        v["hidden"]["by_severity"].as_u64().unwrap() >= 1,
+        "{:#}",
+        v["hidden"]
+    );
     assert_eq!(v["selection"]["severities"], json!(["HIGH", "CRITICAL"]));
     assert_eq!(v["gate"]["enabled"], false);
     assert_eq!(v["database"]["ecosystems"], json!(["Debian"]));
     assert!(v["gaps"].is_null(), "{:#}", v["gaps"]);
 
     // Every severity: hello appears, unfixed.
-    let all = scan(cache.path(), &["--skip-db-update", "--format", "json", "--severity", "unknown,low,medium,high,critical"]).json();
-    let hello: Vec<_> = findings(&all).into_iter().filter(|f| f.1 == "hello").collect();
+    let all = scan(
+        cache.path(),
+        &[
+            "--skip-db-update",
+            "--format",
+            "json",
+            "--severity",
+            "unknown,low,medium,high,critical",
+        ],
+    )
+    .json();
+    let hello: Vec<_> = findings(&all)
+        .into_iter()
+        .filter(|f| f.1 == "hello")
+        .collect();
     assert_eq!(
         hello,
-        vec![("DEBIAN-CUSTOMS-0002".into(), "hello".into(), "LOW".into(), "affected".into(), "2.10-3".into(), String::new())]
+        vec![(
+            "DEBIAN-CUSTOMS-0002".into(),
+            "hello".into(),
+            "LOW".into(),
+            "affected".into(),
+            "2.10-3".into(),
+            String::new()
+        )]
     );
     // --ignore-unfixed hides it again.
-    let fixed_only = scan(cache.path(), &["--skip-db-update", "--format", "json", "--severity", "LOW,HIGH", "--ignore-unfixed"]).json();
+    let fixed_only = scan(
+        cache.path(),
+        &[
+            "--skip-db-update",
+            "--format",
+            "json",
+            "--severity",
+            "LOW,HIGH",
+            "--ignore-unfixed",
+        ],
+    )
+    .json();
     assert!(findings(&fixed_only).iter().all(|f| f.1 != "hello"));
     assert_eq!(fixed_only["vulnerabilities"]["hidden"]["unfixed"], 1);
 
     // The gate: HIGH findings trip it at the default threshold, not at CRITICAL.
     let gated = scan(cache.path(), &["--skip-db-update", "--fail-on-findings"]);
     assert_eq!(gated.code, 1, "{}", gated.stderr);
-    assert!(gated.stderr.contains("at or above HIGH"), "{}", gated.stderr);
-    assert!(gated.stdout.contains("CVE-2099-0001"), "the table lists the finding:\n{}", gated.stdout);
-    let critical = scan(cache.path(), &["--skip-db-update", "--fail-on-findings", "--fail-on", "CRITICAL"]);
+    assert!(
+        gated.stderr.contains("at or above HIGH"),
+        "{}",
+        gated.stderr
+    );
+    assert!(
+        gated.stdout.contains("CVE-2099-0001"),
+        "the table lists the finding:\n{}",
+        gated.stdout
+    );
+    let critical = scan(
+        cache.path(),
+        &[
+            "--skip-db-update",
+            "--fail-on-findings",
+            "--fail-on",
+            "CRITICAL",
+        ],
+    );
     assert_eq!(critical.code, 0, "{}", critical.stderr);
-    let only_critical = scan(cache.path(), &["--skip-db-update", "--fail-on-findings", "--severity", "CRITICAL"]);
+    let only_critical = scan(
+        cache.path(),
+        &[
+            "--skip-db-update",
+            "--fail-on-findings",
+            "--severity",
+            "CRITICAL",
+        ],
+    );
     assert_eq!(only_critical.code, 0, "{}", only_critical.stderr);
-    let low = scan(cache.path(), &["--skip-db-update", "--fail-on-findings", "--severity", "LOW", "--format", "json"]);
-    assert_eq!(low.code, 1, "the LOW finding trips a LOW gate: {}", low.stderr);
+    let low = scan(
+        cache.path(),
+        &[
+            "--skip-db-update",
+            "--fail-on-findings",
+            "--severity",
+            "LOW",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        low.code, 1,
+        "the LOW finding trips a LOW gate: {}",
+        low.stderr
+    );
 }
 
 #[test]
@@ -231,19 +364,38 @@ fn both_engines_agree_and_every_format_renders() {
     let cache = cache_with_db(&server);
     let common = ["--skip-db-update", "--severity", "LOW,MEDIUM,HIGH,CRITICAL"];
     let native = scan(cache.path(), &[&common[..], &["--format", "json"]].concat());
-    let wasm = scan(cache.path(), &[&common[..], &["--format", "json", "--engine", "wasm"]].concat());
+    let wasm = scan(
+        cache.path(),
+        &[&common[..], &["--format", "json", "--engine", "wasm"]].concat(),
+    );
     assert_eq!(native.code, 0, "{}", native.stderr);
     assert_eq!(wasm.code, 0, "{}", wasm.stderr);
     assert_eq!(native.stdout, wasm.stdout, "engines disagree");
-    let sarif = scan(cache.path(), &[&common[..], &["--format", "sarif"]].concat());
+    let sarif = scan(
+        cache.path(),
+        &[&common[..], &["--format", "sarif"]].concat(),
+    );
     assert_eq!(sarif.code, 0, "{}", sarif.stderr);
     let sarif: Value = serde_json::from_str(&sarif.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert!(results.iter().any(|r| r["ruleId"] == "CVE-2099-0001"), "{sarif:#}");
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "CVE-2099-0001"),
+        "{sarif:#}"
+    );
     let table = scan(cache.path(), &common);
-    for needle in ["CVE-2099-0001", "libc6", "2.36-9+deb12u99", "DEBIAN-CUSTOMS-0002", "hello"] {
-        assert!(table.stdout.contains(needle), "table lacks {needle}:\n{}", table.stdout);
+    for needle in [
+        "CVE-2099-0001",
+        "libc6",
+        "2.36-9+deb12u99",
+        "DEBIAN-CUSTOMS-0002",
+        "hello",
+    ] {
+        assert!(
+            table.stdout.contains(needle),
+            "table lacks {needle}:\n{}",
+            table.stdout
+        );
     }
 }
 
@@ -281,9 +433,22 @@ fn ignore_rules_and_vex_suppress_and_report_what_matched_nothing() {
     std::fs::write(&vex_path, serde_json::to_vec(&vex).unwrap()).unwrap();
     let run = scan(
         cache.path(),
-        &["--skip-db-update", "--format", "json", "--severity", "LOW,HIGH", "--fail-on-findings", "--vex", vex_path.to_str().unwrap()],
+        &[
+            "--skip-db-update",
+            "--format",
+            "json",
+            "--severity",
+            "LOW,HIGH",
+            "--fail-on-findings",
+            "--vex",
+            vex_path.to_str().unwrap(),
+        ],
     );
-    assert_eq!(run.code, 0, "everything reported is suppressed, so the gate passes: {}", run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "everything reported is suppressed, so the gate passes: {}",
+        run.stderr
+    );
     let report = run.json();
     let v = &report["vulnerabilities"];
     assert_eq!(findings(&report), vec![], "{v:#}");
@@ -291,20 +456,50 @@ fn ignore_rules_and_vex_suppress_and_report_what_matched_nothing() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["id"].as_str().unwrap().into(), s["name"].as_str().unwrap().into(), s["suppressed"]["by"].as_str().unwrap().into()))
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().into(),
+                s["name"].as_str().unwrap().into(),
+                s["suppressed"]["by"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    assert!(suppressed.contains(&("CVE-2099-0001".into(), "libc6".into(), "ignore".into())), "{suppressed:?}");
-    assert!(suppressed.contains(&("DEBIAN-CUSTOMS-0002".into(), "hello".into(), "vex".into())), "{suppressed:?}");
+    assert!(
+        suppressed.contains(&("CVE-2099-0001".into(), "libc6".into(), "ignore".into())),
+        "{suppressed:?}"
+    );
+    assert!(
+        suppressed.contains(&("DEBIAN-CUSTOMS-0002".into(), "hello".into(), "vex".into())),
+        "{suppressed:?}"
+    );
     let notices = &v["policy"];
-    assert!(notices["stale_ignores"].to_string().contains("CVE-1999-0000"), "{notices:#}");
-    assert!(notices["expired_ignores"].to_string().contains("DEBIAN-CUSTOMS-0002"), "{notices:#}");
-    assert!(notices["unmatched_vex"].to_string().contains("CVE-2000-0001"), "{notices:#}");
+    assert!(
+        notices["stale_ignores"]
+            .to_string()
+            .contains("CVE-1999-0000"),
+        "{notices:#}"
+    );
+    assert!(
+        notices["expired_ignores"]
+            .to_string()
+            .contains("DEBIAN-CUSTOMS-0002"),
+        "{notices:#}"
+    );
+    assert!(
+        notices["unmatched_vex"]
+            .to_string()
+            .contains("CVE-2000-0001"),
+        "{notices:#}"
+    );
     assert!(run.stderr.contains("matched no finding"), "{}", run.stderr);
 
     // A malformed ignore file is a usage error naming the file.
     let bad = cache.path().join("bad.yaml");
     std::fs::write(&bad, "ignores:\n  - id: CVE-1\n").unwrap();
-    let run = scan(cache.path(), &["--skip-db-update", "--ignore-file", bad.to_str().unwrap()]);
+    let run = scan(
+        cache.path(),
+        &["--skip-db-update", "--ignore-file", bad.to_str().unwrap()],
+    );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("bad.yaml"), "{}", run.stderr);
 }
@@ -320,7 +515,11 @@ fn database_modes_automatic_update_skip_offline_and_fallback() {
         assert_eq!(run.code, 3, "{flag}: {}", run.stderr);
         assert!(run.stderr.contains("customs db update"), "{}", run.stderr);
     }
-    assert!(server.log().is_empty(), "no request may be made: {:?}", server.log());
+    assert!(
+        server.log().is_empty(),
+        "no request may be made: {:?}",
+        server.log()
+    );
     // --scanners none needs no database at all.
     let run = scan(empty.path(), &["--scanners", "none", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -329,7 +528,10 @@ fn database_modes_automatic_update_skip_offline_and_fallback() {
 
     // Automatic update: the export the image needs is downloaded, the scan reports.
     let cache = tempfile::tempdir().unwrap();
-    let run = scan(cache.path(), &["--osv-url", &server.mirror("m1"), "--format", "json"]);
+    let run = scan(
+        cache.path(),
+        &["--osv-url", &server.mirror("m1"), "--format", "json"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(findings(&run.json()).iter().any(|f| f.0 == "CVE-2099-0001"));
     let paths: Vec<String> = server.log().iter().map(|r| r.path.clone()).collect();
@@ -340,17 +542,45 @@ fn database_modes_automatic_update_skip_offline_and_fallback() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(server.log().is_empty(), "{:?}", server.log());
     // Past it: one conditional request, answered 304.
-    let run = scan(cache.path(), &["--osv-url", &server.mirror("m1"), "--db-update-interval", "0s"]);
+    let run = scan(
+        cache.path(),
+        &[
+            "--osv-url",
+            &server.mirror("m1"),
+            "--db-update-interval",
+            "0s",
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let log = server.log();
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0].status, 304);
 
     // The mirror fails: the cached database is used, with a warning.
-    server.state.lock().unwrap().failing.insert("/m2".into(), 500);
-    let run = scan(cache.path(), &["--osv-url", &server.mirror("m2"), "--db-update-interval", "0s", "--format", "json"]);
+    server
+        .state
+        .lock()
+        .unwrap()
+        .failing
+        .insert("/m2".into(), 500);
+    let run = scan(
+        cache.path(),
+        &[
+            "--osv-url",
+            &server.mirror("m2"),
+            "--db-update-interval",
+            "0s",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("could not update the vulnerability database"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("could not update the vulnerability database"),
+        "{}",
+        run.stderr
+    );
     assert!(findings(&run.json()).iter().any(|f| f.0 == "CVE-2099-0001"));
     // A stale database is reported.
     let run = scan(cache.path(), &["--skip-db-update", "--db-max-age", "0s"]);
@@ -360,6 +590,10 @@ fn database_modes_automatic_update_skip_offline_and_fallback() {
     let none = tempfile::tempdir().unwrap();
     let run = scan(none.path(), &["--osv-url", &server.mirror("m2")]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.stderr.contains("no usable vulnerability database"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no usable vulnerability database"),
+        "{}",
+        run.stderr
+    );
     let _ = image;
 }

@@ -27,7 +27,6 @@ use support::registry::{PASS, Registry, TokenServer, USER, corrupt, make_tls, re
 /// they run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-
 fn images_dir() -> PathBuf {
     std::env::var_os("CUSTOMS_TEST_IMAGES")
         .map(PathBuf::from)
@@ -39,7 +38,12 @@ fn prerequisites() -> bool {
     let images: Vec<String> = ["debian-oci", "multi-oci"]
         .into_iter()
         .filter(|img| !images_dir().join(img).join("index.json").is_file())
-        .map(|img| format!("{} (run scripts/build-test-images.sh)", images_dir().join(img).display()))
+        .map(|img| {
+            format!(
+                "{} (run scripts/build-test-images.sh)",
+                images_dir().join(img).display()
+            )
+        })
         .collect();
     support::registry::prerequisites(
         "registry tests",
@@ -305,7 +309,9 @@ impl FaultProxy {
                     let Some((line, headers, body)) = read_request(&mut reader, 1 << 20) else {
                         return;
                     };
-                    log.lock().unwrap_or_else(|e| e.into_inner()).push(line.clone());
+                    log.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(line.clone());
                     let fault = if always.load(Ordering::SeqCst) == 1 {
                         Some((429, "Retry-After: 0\r\n"))
                     } else if line.contains("/manifests/") && sm.fetch_add(1, Ordering::SeqCst) == 0
@@ -615,7 +621,12 @@ fn cached_layers_are_not_downloaded_again() {
     let host = format!("127.0.0.1:{}", proxy.port);
     let image = format!("{host}/test/debian:1");
     let local = image::open(images_dir().join("debian-oci").to_str().unwrap(), None).unwrap();
-    let layer_digests: Vec<String> = local.meta.layers.iter().filter_map(|l| l.digest.clone()).collect();
+    let layer_digests: Vec<String> = local
+        .meta
+        .layers
+        .iter()
+        .filter_map(|l| l.digest.clone())
+        .collect();
     assert_eq!(layer_digests.len(), 2);
 
     let cache = tempfile::tempdir().unwrap();
@@ -623,7 +634,18 @@ fn cached_layers_are_not_downloaded_again() {
     let scan = |name: &str| -> String {
         let report = out.path().join(name);
         let status = Command::new(env!("CARGO_BIN_EXE_customs"))
-            .args(["scan", "--image", &image, "--insecure-registry", &host, "--scanners", "none", "--format", "json", "--quiet"])
+            .args([
+                "scan",
+                "--image",
+                &image,
+                "--insecure-registry",
+                &host,
+                "--scanners",
+                "none",
+                "--format",
+                "json",
+                "--quiet",
+            ])
             .arg("--cache-dir")
             .arg(cache.path())
             .arg("--output")
@@ -638,21 +660,37 @@ fn cached_layers_are_not_downloaded_again() {
     let layer_gets = |requests: &[String]| -> usize {
         requests
             .iter()
-            .filter(|r| r.starts_with("GET ") && layer_digests.iter().any(|d| r.contains(d.as_str())))
+            .filter(|r| {
+                r.starts_with("GET ") && layer_digests.iter().any(|d| r.contains(d.as_str()))
+            })
             .count()
     };
 
     let cold = scan("cold.json");
     let cold_requests = std::mem::take(&mut *proxy.requests.lock().unwrap());
-    assert!(layer_gets(&cold_requests) >= 2, "the cold scan downloads every layer: {cold_requests:?}");
+    assert!(
+        layer_gets(&cold_requests) >= 2,
+        "the cold scan downloads every layer: {cold_requests:?}"
+    );
     let warm = scan("warm.json");
     let warm_requests = proxy.requests.lock().unwrap().clone();
-    assert_eq!(layer_gets(&warm_requests), 0, "no layer blob is downloaded again: {warm_requests:?}");
-    assert!(warm_requests.iter().any(|r| r.contains("/manifests/")), "{warm_requests:?}");
+    assert_eq!(
+        layer_gets(&warm_requests),
+        0,
+        "no layer blob is downloaded again: {warm_requests:?}"
+    );
+    assert!(
+        warm_requests.iter().any(|r| r.contains("/manifests/")),
+        "{warm_requests:?}"
+    );
     let strip = |r: &str| -> serde_json::Value {
         let mut v: serde_json::Value = serde_json::from_str(r).unwrap();
         v["image"]["reference"] = serde_json::Value::Null;
         v
     };
-    assert_eq!(strip(&cold), strip(&warm), "a cached re-scan gives the same report");
+    assert_eq!(
+        strip(&cold),
+        strip(&warm),
+        "a cached re-scan gives the same report"
+    );
 }

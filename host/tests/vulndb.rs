@@ -469,7 +469,11 @@ fn integrity_check_is_remembered_only_for_the_unchanged_file() {
     // A memo of another shape is no memo.
     std::fs::write(&memo, "customs-db-verified-v1 1 2 3\n").unwrap();
     assert!(VulnDb::open(cache.path()).unwrap().fully_checked());
-    assert!(leftovers(cache.path()).is_empty(), "{:?}", leftovers(cache.path()));
+    assert!(
+        leftovers(cache.path()).is_empty(),
+        "{:?}",
+        leftovers(cache.path())
+    );
 }
 
 #[test]

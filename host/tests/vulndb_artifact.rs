@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 
 mod support;
 use support::osv::{Server, alma_export, alpine_export, zip_of};
-use support::registry::{PASS, Registry, TokenServer, USER, corrupt, free_port, make_tls, read_request, run};
+use support::registry::{
+    PASS, Registry, TokenServer, USER, corrupt, free_port, make_tls, read_request, run,
+};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
@@ -366,12 +368,22 @@ fn push_then_pull_round_trip_unchanged_and_by_digest() {
     // The first pull installs it, the second finds it current.
     for expected in ["pulled", "up to date"] {
         let out = customs(
-            &["pull", "--db-repository", &by_digest, "--insecure-registry", &host],
+            &[
+                "pull",
+                "--db-repository",
+                &by_digest,
+                "--insecure-registry",
+                &host,
+            ],
             other.path(),
             None,
         );
         assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(text(&out.stdout).contains(expected), "{}", text(&out.stdout));
+        assert!(
+            text(&out.stdout).contains(expected),
+            "{}",
+            text(&out.stdout)
+        );
         assert_eq!(sha256(&db_bytes(other.path())), sha256(&dbs.new));
     }
 
@@ -417,8 +429,22 @@ fn push_then_pull_round_trip_unchanged_and_by_digest() {
     let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/test-images/debian.oci.tar");
     let scanner = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_customs"))
-        .args(["scan", "--image", image.to_str().unwrap(), "--format", "json", "-q", "--engine", "native"])
-        .args(["--db-repository", &format!("{host}/customs/missing:1,{reference}"), "--insecure-registry", &host])
+        .args([
+            "scan",
+            "--image",
+            image.to_str().unwrap(),
+            "--format",
+            "json",
+            "-q",
+            "--engine",
+            "native",
+        ])
+        .args([
+            "--db-repository",
+            &format!("{host}/customs/missing:1,{reference}"),
+            "--insecure-registry",
+            &host,
+        ])
         .arg("--cache-dir")
         .arg(scanner.path())
         .env_remove("CUSTOMS_OSV_URL")
@@ -426,12 +452,20 @@ fn push_then_pull_round_trip_unchanged_and_by_digest() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("database repository skipped"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("database repository skipped"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(build_id(scanner.path()), pushed.status.build_id);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let gaps = report["vulnerabilities"]["gaps"].to_string();
     assert!(gaps.contains("holds no Debian advisories"), "{gaps}");
-    assert!(text(&out.stderr).contains("incomplete"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("incomplete"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

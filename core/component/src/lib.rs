@@ -8,11 +8,11 @@
 //! Only the wasm32 build has content; natively this crate is empty.
 #![cfg(target_arch = "wasm32")]
 
+use core::cell::RefCell;
 use customs_core::{
     api,
     model::{EntryKind, EntryMeta},
 };
-use core::cell::RefCell;
 
 wit_bindgen::generate!({
     path: "../wit",
@@ -86,7 +86,11 @@ impl Guest for Component {
         api::merge_json(&image, &layers, &options)
     }
 
-    fn match_vulnerabilities(report: String, records: Vec<String>, options: String) -> Result<String, String> {
+    fn match_vulnerabilities(
+        report: String,
+        records: Vec<String>,
+        options: String,
+    ) -> Result<String, String> {
         api::match_vulnerabilities_json(&report, &records, &options)
     }
 

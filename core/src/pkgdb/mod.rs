@@ -94,17 +94,27 @@ pub fn parse(format: DbFormat, path: &str, content: &[u8]) -> Result<PackageDbFa
         p.ecosystem = Some(format.ecosystem());
     }
     packages.sort();
-    Ok(PackageDbFacts { format: format.name().to_string(), packages })
+    Ok(PackageDbFacts {
+        format: format.name().to_string(),
+        packages,
+    })
 }
 
 /// Parses an rpm SQLite database together with its write-ahead log, when the layer
 /// has one: rpm ≥ 4.16 keeps the database in WAL mode, and committed transactions may
 /// still live only in `rpmdb.sqlite-wal`.
-pub fn parse_rpm_sqlite(path: &str, content: &[u8], wal: Option<&[u8]>) -> Result<PackageDbFacts, CoreError> {
+pub fn parse_rpm_sqlite(
+    path: &str,
+    content: &[u8],
+    wal: Option<&[u8]>,
+) -> Result<PackageDbFacts, CoreError> {
     let mut packages = rpm::parse_sqlite(path, content, wal)?;
     for p in &mut packages {
         p.ecosystem = Some(Ecosystem::Rpm);
     }
     packages.sort();
-    Ok(PackageDbFacts { format: DbFormat::RpmSqlite.name().to_string(), packages })
+    Ok(PackageDbFacts {
+        format: DbFormat::RpmSqlite.name().to_string(),
+        packages,
+    })
 }

@@ -21,9 +21,16 @@ impl Date {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        let date = Date { year: digits(&b[0..4])?, month: digits(&b[5..7])?, day: digits(&b[8..10])? };
-        (date.month >= 1 && date.month <= 12 && date.day >= 1 && date.day <= days_in_month(date.year, date.month))
-            .then_some(date)
+        let date = Date {
+            year: digits(&b[0..4])?,
+            month: digits(&b[5..7])?,
+            day: digits(&b[8..10])?,
+        };
+        (date.month >= 1
+            && date.month <= 12
+            && date.day >= 1
+            && date.day <= days_in_month(date.year, date.month))
+        .then_some(date)
     }
 
     /// Parses `YYYY-MM-DD` or an RFC 3339 timestamp and returns the calendar day as
@@ -76,7 +83,11 @@ impl Timestamp {
         if b[13] != b':' || b[16] != b':' {
             return None;
         }
-        let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+        let (hour, minute, second) = (
+            digits(&b[11..13])?,
+            digits(&b[14..16])?,
+            digits(&b[17..19])?,
+        );
         // 60 is a leap second, which RFC 3339 permits.
         if hour > 23 || minute > 59 || second > 60 {
             return None;
@@ -106,8 +117,13 @@ impl Timestamp {
             }
             _ => return None,
         };
-        let local = date.days_since_origin() * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
-        Some(Timestamp { date, utc_seconds: local - offset_seconds, nanos })
+        let local =
+            date.days_since_origin() * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+        Some(Timestamp {
+            date,
+            utc_seconds: local - offset_seconds,
+            nanos,
+        })
     }
 }
 
@@ -175,10 +191,21 @@ mod tests {
 
     #[test]
     fn day_of_a_timestamp_is_the_written_date() {
-        assert_eq!(Date::parse_day_of("2027-01-31T23:30:00-05:00").unwrap().to_string(), "2027-01-31");
-        assert_eq!(Date::parse_day_of("2027-01-31").unwrap().to_string(), "2027-01-31");
+        assert_eq!(
+            Date::parse_day_of("2027-01-31T23:30:00-05:00")
+                .unwrap()
+                .to_string(),
+            "2027-01-31"
+        );
+        assert_eq!(
+            Date::parse_day_of("2027-01-31").unwrap().to_string(),
+            "2027-01-31"
+        );
         assert!(Date::parse_day_of("2027-01-31T25:00:00Z").is_none());
-        assert!(Date::parse_day_of("2027-01-31T10:00:00").is_none(), "an offset is required");
+        assert!(
+            Date::parse_day_of("2027-01-31T10:00:00").is_none(),
+            "an offset is required"
+        );
     }
 
     #[test]

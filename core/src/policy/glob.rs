@@ -26,7 +26,13 @@ impl PathGlob {
     /// Compiles `pattern`; it must name at least one segment.
     pub fn new(pattern: &str) -> Result<PathGlob, String> {
         let segments: Vec<Segment> = segments_of(pattern)
-            .map(|s| if s == "**" { Segment::AnyDepth } else { Segment::One(s.chars().collect()) })
+            .map(|s| {
+                if s == "**" {
+                    Segment::AnyDepth
+                } else {
+                    Segment::One(s.chars().collect())
+                }
+            })
             .collect();
         if segments.is_empty() {
             return Err(format!("path glob `{pattern}` names no path"));
@@ -123,9 +129,15 @@ mod tests {
     fn double_star_spans_segments() {
         assert!(m("usr/lib/**", "usr/lib/x86_64-linux-gnu/libssl.so.3"));
         assert!(m("usr/lib/**", "usr/lib"));
-        assert!(m("**/METADATA", "usr/lib/python3/dist-packages/a.dist-info/METADATA"));
+        assert!(m(
+            "**/METADATA",
+            "usr/lib/python3/dist-packages/a.dist-info/METADATA"
+        ));
         assert!(m("**/METADATA", "METADATA"));
-        assert!(m("usr/**/site-packages/**/METADATA", "usr/local/lib/python3.12/site-packages/x.dist-info/METADATA"));
+        assert!(m(
+            "usr/**/site-packages/**/METADATA",
+            "usr/local/lib/python3.12/site-packages/x.dist-info/METADATA"
+        ));
         assert!(!m("usr/lib/**", "usr/local/lib/x"));
         assert!(m("**", "anything/at/all"));
         assert!(!m("opt/**/app.jar", "opt/app/lib/other.jar"));

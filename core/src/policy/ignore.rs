@@ -28,13 +28,24 @@ pub fn validate_ignore_rule(rule: &IgnoreRule) -> Result<(), CoreError> {
 }
 
 fn invalid(rule: &IgnoreRule, reason: impl std::fmt::Display) -> CoreError {
-    let origin = if rule.origin.trim().is_empty() { "ignore rule" } else { rule.origin.as_str() };
-    CoreError::InvalidDocument { what: "ignore-rule", reason: super::printable(&format!("{origin}: {reason}")) }
+    let origin = if rule.origin.trim().is_empty() {
+        "ignore rule"
+    } else {
+        rule.origin.as_str()
+    };
+    CoreError::InvalidDocument {
+        what: "ignore-rule",
+        reason: super::printable(&format!("{origin}: {reason}")),
+    }
 }
 
 /// A selector as given: absent, or non-empty after trimming (empty is an error,
 /// because an empty selector would silently select nothing or everything).
-fn selector<'a>(rule: &IgnoreRule, key: &str, value: &'a Option<String>) -> Result<Option<&'a str>, CoreError> {
+fn selector<'a>(
+    rule: &IgnoreRule,
+    key: &str,
+    value: &'a Option<String>,
+) -> Result<Option<&'a str>, CoreError> {
     match value.as_deref().map(str::trim) {
         None => Ok(None),
         Some("") => Err(invalid(rule, format!("`{key}` is empty"))),
@@ -45,7 +56,10 @@ fn selector<'a>(rule: &IgnoreRule, key: &str, value: &'a Option<String>) -> Resu
 impl<'a> CompiledRule<'a> {
     pub fn new(rule: &'a IgnoreRule) -> Result<CompiledRule<'a>, CoreError> {
         if rule.reason.trim().is_empty() {
-            return Err(invalid(rule, "`reason` is required: say why the finding is accepted"));
+            return Err(invalid(
+                rule,
+                "`reason` is required: say why the finding is accepted",
+            ));
         }
         let id = selector(rule, "id", &rule.id)?;
         let package = selector(rule, "package", &rule.package)?;
@@ -57,15 +71,33 @@ impl<'a> CompiledRule<'a> {
                 "the rule selects nothing: give at least one of `id`, `package`, `path`, `purl`",
             ));
         }
-        let path = path.map(PathGlob::new).transpose().map_err(|e| invalid(rule, e))?;
-        let purl = purl.map(Purl::parse).transpose().map_err(|e| invalid(rule, format!("`purl`: {e}")))?;
+        let path = path
+            .map(PathGlob::new)
+            .transpose()
+            .map_err(|e| invalid(rule, e))?;
+        let purl = purl
+            .map(Purl::parse)
+            .transpose()
+            .map_err(|e| invalid(rule, format!("`purl`: {e}")))?;
         let expires = match selector(rule, "expires", &rule.expires)? {
             Some(text) => Some(Date::parse_day_of(text).ok_or_else(|| {
-                invalid(rule, format!("`expires` `{text}` is not a date (YYYY-MM-DD or an RFC 3339 timestamp)"))
+                invalid(
+                    rule,
+                    format!(
+                        "`expires` `{text}` is not a date (YYYY-MM-DD or an RFC 3339 timestamp)"
+                    ),
+                )
             })?),
             None => None,
         };
-        Ok(CompiledRule { rule, id, package, path, purl, expires })
+        Ok(CompiledRule {
+            rule,
+            id,
+            package,
+            path,
+            purl,
+            expires,
+        })
     }
 
     /// A rule is expired the day after its `expires` date.
@@ -78,11 +110,19 @@ impl<'a> CompiledRule<'a> {
     pub fn matches(&self, finding: &Finding, finding_purl: Option<&Purl>) -> bool {
         // Advisory ids are upper case by convention (CVE-, GHSA-, DSA-), but users
         // and tools write `cve-…`, and GHSA bodies are lower case: compare without case.
-        let id_ok = self.id.is_none_or(|id| finding.ids().any(|f| f.eq_ignore_ascii_case(id)));
-        let package_ok = self.package.is_none_or(|p| finding.name == p || finding.source_name == p);
-        let path_ok = self.path.as_ref().is_none_or(|glob| glob.matches(&finding.path));
-        let purl_ok =
-            self.purl.as_ref().is_none_or(|selector| finding_purl.is_some_and(|f| purl_match::designates(selector, f)));
+        let id_ok = self
+            .id
+            .is_none_or(|id| finding.ids().any(|f| f.eq_ignore_ascii_case(id)));
+        let package_ok = self
+            .package
+            .is_none_or(|p| finding.name == p || finding.source_name == p);
+        let path_ok = self
+            .path
+            .as_ref()
+            .is_none_or(|glob| glob.matches(&finding.path));
+        let purl_ok = self.purl.as_ref().is_none_or(|selector| {
+            finding_purl.is_some_and(|f| purl_match::designates(selector, f))
+        });
         id_ok && package_ok && path_ok && purl_ok
     }
 
@@ -110,7 +150,12 @@ mod tests {
     use super::*;
     use crate::vuln::{Severity, Status};
 
-    fn rule(id: Option<&str>, package: Option<&str>, path: Option<&str>, purl: Option<&str>) -> IgnoreRule {
+    fn rule(
+        id: Option<&str>,
+        package: Option<&str>,
+        path: Option<&str>,
+        purl: Option<&str>,
+    ) -> IgnoreRule {
         IgnoreRule {
             id: id.map(String::from),
             package: package.map(String::from),
@@ -152,15 +197,31 @@ mod tests {
     #[test]
     fn each_selector_matches() {
         assert!(matches(&rule(Some("cve-2023-4911"), None, None, None)));
-        assert!(matches(&rule(Some("DSA-5514-1"), None, None, None)), "aliases count");
+        assert!(
+            matches(&rule(Some("DSA-5514-1"), None, None, None)),
+            "aliases count"
+        );
         assert!(matches(&rule(None, Some("libc6"), None, None)));
-        assert!(matches(&rule(None, Some("glibc"), None, None)), "the source package counts");
+        assert!(
+            matches(&rule(None, Some("glibc"), None, None)),
+            "the source package counts"
+        );
         assert!(matches(&rule(None, None, Some("var/lib/**"), None)));
-        assert!(matches(&rule(None, None, None, Some("pkg:deb/debian/libc6?distro=debian-12"))));
+        assert!(matches(&rule(
+            None,
+            None,
+            None,
+            Some("pkg:deb/debian/libc6?distro=debian-12")
+        )));
         assert!(!matches(&rule(Some("CVE-2023-4912"), None, None, None)));
         assert!(!matches(&rule(None, Some("libc"), None, None)));
         assert!(!matches(&rule(None, None, Some("usr/**"), None)));
-        assert!(!matches(&rule(None, None, None, Some("pkg:deb/debian/libc6@2.36-9+deb12u3"))));
+        assert!(!matches(&rule(
+            None,
+            None,
+            None,
+            Some("pkg:deb/debian/libc6@2.36-9+deb12u3")
+        )));
     }
 
     #[test]
@@ -171,8 +232,18 @@ mod tests {
             Some("var/lib/dpkg/*"),
             Some("pkg:deb/debian/libc6")
         )));
-        assert!(!matches(&rule(Some("CVE-2023-4911"), Some("openssl"), None, None)));
-        assert!(!matches(&rule(Some("CVE-2023-4911"), None, Some("usr/lib/**"), None)));
+        assert!(!matches(&rule(
+            Some("CVE-2023-4911"),
+            Some("openssl"),
+            None,
+            None
+        )));
+        assert!(!matches(&rule(
+            Some("CVE-2023-4911"),
+            None,
+            Some("usr/lib/**"),
+            None
+        )));
     }
 
     #[test]
@@ -184,9 +255,15 @@ mod tests {
             (rule(None, None, None, None), "selects nothing"),
             (rule(Some(" "), None, None, None), "`id` is empty"),
             (rule(None, None, Some("/"), None), "names no path"),
-            (rule(None, None, None, Some("deb/debian/x")), "not a valid purl"),
             (
-                IgnoreRule { expires: Some("2027-02-30".into()), ..rule(Some("CVE-1"), None, None, None) },
+                rule(None, None, None, Some("deb/debian/x")),
+                "not a valid purl",
+            ),
+            (
+                IgnoreRule {
+                    expires: Some("2027-02-30".into()),
+                    ..rule(Some("CVE-1"), None, None, None)
+                },
                 "is not a date",
             ),
         ];
@@ -199,8 +276,10 @@ mod tests {
 
     #[test]
     fn expiry_is_exclusive_of_the_day() {
-        let r =
-            IgnoreRule { expires: Some("2027-01-31T12:00:00+02:00".into()), ..rule(Some("CVE-1"), None, None, None) };
+        let r = IgnoreRule {
+            expires: Some("2027-01-31T12:00:00+02:00".into()),
+            ..rule(Some("CVE-1"), None, None, None)
+        };
         let c = CompiledRule::new(&r).unwrap();
         assert!(!c.is_expired(Date::parse("2027-01-31")));
         assert!(c.is_expired(Date::parse("2027-02-01")));
@@ -209,7 +288,15 @@ mod tests {
 
     #[test]
     fn subject_lists_the_selectors() {
-        let r = rule(Some("CVE-2023-4911"), Some("libc6"), Some("usr/lib/**"), None);
-        assert_eq!(CompiledRule::new(&r).unwrap().subject(), "CVE-2023-4911, package libc6, path usr/lib/**");
+        let r = rule(
+            Some("CVE-2023-4911"),
+            Some("libc6"),
+            Some("usr/lib/**"),
+            None,
+        );
+        assert_eq!(
+            CompiledRule::new(&r).unwrap().subject(),
+            "CVE-2023-4911, package libc6, path usr/lib/**"
+        );
     }
 }

@@ -29,7 +29,11 @@ struct Repository {
 impl ImageIdentity {
     pub fn new(reference: &str, digests: &[String]) -> ImageIdentity {
         let mut identity = ImageIdentity {
-            digests: digests.iter().map(|d| d.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()).collect(),
+            digests: digests
+                .iter()
+                .map(|d| d.trim().to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
             ..ImageIdentity::default()
         };
         let reference = reference.trim();
@@ -49,8 +53,11 @@ impl ImageIdentity {
             _ => (name, None),
         };
         identity.repository = Repository::parse(name);
-        identity.tag =
-            Some(tag.unwrap_or(if digest.is_some() { "" } else { "latest" }).to_string()).filter(|t| !t.is_empty());
+        identity.tag = Some(
+            tag.unwrap_or(if digest.is_some() { "" } else { "latest" })
+                .to_string(),
+        )
+        .filter(|t| !t.is_empty());
         identity
     }
 
@@ -91,7 +98,9 @@ impl ImageIdentity {
                     .get("repository_url")
                     .map(|r| registry_host(r))
                     .unwrap_or_else(|| "docker.io".to_string());
-                path == repository.path && registry == repository.registry && self.same_tag(product.version.as_deref())
+                path == repository.path
+                    && registry == repository.registry
+                    && self.same_tag(product.version.as_deref())
             }
             _ => false,
         }
@@ -110,18 +119,32 @@ impl ImageIdentity {
 impl Repository {
     /// Splits `registry/path`; without a registry host, Docker Hub is meant.
     fn parse(name: &str) -> Option<Repository> {
-        let name = name.trim().trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
+        let name = name
+            .trim()
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/');
         if name.is_empty() {
             return None;
         }
         let (first, rest) = match name.split_once('/') {
-            Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => (Some(first), rest),
+            Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
+                (Some(first), rest)
+            }
             _ => (None, name),
         };
-        let registry = first.map(registry_host).unwrap_or_else(|| "docker.io".to_string());
-        let path =
-            if registry == "docker.io" && !rest.contains('/') { format!("library/{rest}") } else { rest.to_string() };
-        Some(Repository { registry, path: path.to_ascii_lowercase() })
+        let registry = first
+            .map(registry_host)
+            .unwrap_or_else(|| "docker.io".to_string());
+        let path = if registry == "docker.io" && !rest.contains('/') {
+            format!("library/{rest}")
+        } else {
+            rest.to_string()
+        };
+        Some(Repository {
+            registry,
+            path: path.to_ascii_lowercase(),
+        })
     }
 }
 
@@ -134,7 +157,9 @@ fn registry_host(host: &str) -> String {
         .trim_end_matches('/')
         .to_ascii_lowercase();
     match host.as_str() {
-        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => "docker.io".to_string(),
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            "docker.io".to_string()
+        }
         _ => host,
     }
 }
@@ -158,12 +183,18 @@ mod tests {
         let oci = format!("pkg:oci/debian@{}", CONFIG.replace(':', "%3A"));
         assert!(designates("debian:12", &oci));
         assert!(designates("image.tar", &oci));
-        assert!(designates("ghcr.io/acme/other:1", &oci), "a matching digest wins over the name");
+        assert!(
+            designates("ghcr.io/acme/other:1", &oci),
+            "a matching digest wins over the name"
+        );
         assert!(!designates(
             "debian:12",
             "pkg:oci/debian@sha256%3A0000000000000000000000000000000000000000000000000000000000000000"
         ));
-        assert!(designates("debian@sha256:aaaa", "pkg:oci/debian@sha256:AAAA"));
+        assert!(designates(
+            "debian@sha256:aaaa",
+            "pkg:oci/debian@sha256:AAAA"
+        ));
     }
 
     #[test]
@@ -176,10 +207,19 @@ mod tests {
             "docker.io/library/debian:12",
             "pkg:oci/debian?repository_url=index.docker.io/library/debian"
         ));
-        assert!(designates("ghcr.io/acme/app:v1", "pkg:oci/app?repository_url=ghcr.io/acme/app&tag=v1"));
-        assert!(!designates("ghcr.io/acme/app:v1", "pkg:oci/app?repository_url=quay.io/acme/app"));
+        assert!(designates(
+            "ghcr.io/acme/app:v1",
+            "pkg:oci/app?repository_url=ghcr.io/acme/app&tag=v1"
+        ));
+        assert!(!designates(
+            "ghcr.io/acme/app:v1",
+            "pkg:oci/app?repository_url=quay.io/acme/app"
+        ));
         assert!(!designates("ghcr.io/acme/app:v1", "pkg:oci/api"));
-        assert!(designates("localhost:5000/app:v1", "pkg:oci/app?repository_url=localhost:5000/app"));
+        assert!(designates(
+            "localhost:5000/app:v1",
+            "pkg:oci/app?repository_url=localhost:5000/app"
+        ));
     }
 
     #[test]
@@ -187,7 +227,10 @@ mod tests {
         assert!(designates("debian:12", "pkg:docker/debian@12"));
         assert!(designates("debian:12", "pkg:docker/library/debian"));
         assert!(!designates("debian:12", "pkg:docker/library/debian@11"));
-        assert!(designates("ghcr.io/acme/app:v1", "pkg:docker/acme/app@v1?repository_url=ghcr.io"));
+        assert!(designates(
+            "ghcr.io/acme/app:v1",
+            "pkg:docker/acme/app@v1?repository_url=ghcr.io"
+        ));
         assert!(!designates("ghcr.io/acme/app:v1", "pkg:docker/acme/app@v1"));
     }
 
@@ -195,6 +238,9 @@ mod tests {
     fn archives_match_only_by_digest() {
         assert!(!designates("./debian.tar", "pkg:oci/debian"));
         assert!(!designates("/tmp/debian", "pkg:docker/debian"));
-        assert!(image("oci-layout.tar").has_digest(&CONFIG.to_ascii_uppercase().replace("SHA256", "sha256")));
+        assert!(
+            image("oci-layout.tar")
+                .has_digest(&CONFIG.to_ascii_uppercase().replace("SHA256", "sha256"))
+        );
     }
 }

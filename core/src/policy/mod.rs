@@ -166,17 +166,31 @@ pub struct PolicyContext {
 /// Applies the ignore rules and VEX statements to `findings`. Errors name the
 /// document and the place (a malformed VEX document, a rule without reason or
 /// selector, a bad date).
-pub fn apply(findings: Vec<Finding>, policy: &Policy, context: &PolicyContext) -> Result<PolicyOutcome, CoreError> {
+pub fn apply(
+    findings: Vec<Finding>,
+    policy: &Policy,
+    context: &PolicyContext,
+) -> Result<PolicyOutcome, CoreError> {
     if policy.ignores.len() > MAX_IGNORE_RULES {
         return Err(CoreError::InvalidDocument {
             what: "ignore-rule",
-            reason: format!("{} ignore rules exceed the limit of {MAX_IGNORE_RULES}", policy.ignores.len()),
+            reason: format!(
+                "{} ignore rules exceed the limit of {MAX_IGNORE_RULES}",
+                policy.ignores.len()
+            ),
         });
     }
-    let rules = policy.ignores.iter().map(CompiledRule::new).collect::<Result<Vec<_>, _>>()?;
+    let rules = policy
+        .ignores
+        .iter()
+        .map(CompiledRule::new)
+        .collect::<Result<Vec<_>, _>>()?;
     let today = if rules.iter().any(|r| r.expires.is_some()) {
         Some(Date::parse_day_of(context.today.trim()).ok_or_else(|| {
-            CoreError::Usage(format!("policy: today's date `{}` is not a date (YYYY-MM-DD)", printable(&context.today)))
+            CoreError::Usage(format!(
+                "policy: today's date `{}` is not a date (YYYY-MM-DD)",
+                printable(&context.today)
+            ))
         })?)
     } else {
         None
@@ -207,16 +221,21 @@ pub fn apply(findings: Vec<Finding>, policy: &Policy, context: &PolicyContext) -
         // are not reported as unmatched.
         let latest = statements.deciding(&finding, purl.as_ref(), &image, &mut statement_matched);
         if decision.is_none() {
-            decision = latest.filter(|s| s.status.suppresses()).map(|s| SuppressedBy::Vex {
-                document: s.document.clone(),
-                origin: s.origin.clone(),
-                status: s.status.as_str().to_string(),
-                justification: s.justification.clone(),
-                statement: s.statement.clone(),
-            });
+            decision = latest
+                .filter(|s| s.status.suppresses())
+                .map(|s| SuppressedBy::Vex {
+                    document: s.document.clone(),
+                    origin: s.origin.clone(),
+                    status: s.status.as_str().to_string(),
+                    justification: s.justification.clone(),
+                    statement: s.statement.clone(),
+                });
         }
         match decision {
-            Some(suppressed) => outcome.suppressed.push(Suppressed { finding, suppressed }),
+            Some(suppressed) => outcome.suppressed.push(Suppressed {
+                finding,
+                suppressed,
+            }),
             None => outcome.kept.push(finding),
         }
     }
@@ -226,11 +245,22 @@ pub fn apply(findings: Vec<Finding>, policy: &Policy, context: &PolicyContext) -
         subject: rule.subject(),
         expires,
     };
-    outcome.expired_ignores = expired.iter().map(|r| notice(r, r.expires.map(|d| d.to_string()))).collect();
-    outcome.stale_ignores =
-        active.iter().zip(&rule_matched).filter(|(_, matched)| !**matched).map(|(r, _)| notice(r, None)).collect();
+    outcome.expired_ignores = expired
+        .iter()
+        .map(|r| notice(r, r.expires.map(|d| d.to_string())))
+        .collect();
+    outcome.stale_ignores = active
+        .iter()
+        .zip(&rule_matched)
+        .filter(|(_, matched)| !**matched)
+        .map(|(r, _)| notice(r, None))
+        .collect();
     outcome.unmatched_vex = statements.unmatched(&statement_matched);
-    for notices in [&mut outcome.expired_ignores, &mut outcome.stale_ignores, &mut outcome.unmatched_vex] {
+    for notices in [
+        &mut outcome.expired_ignores,
+        &mut outcome.stale_ignores,
+        &mut outcome.unmatched_vex,
+    ] {
         notices.sort_by(|a, b| natural_cmp(&a.origin, &b.origin).then_with(|| a.cmp(b)));
     }
     Ok(outcome)
@@ -249,7 +279,11 @@ fn natural_cmp(a: &str, b: &str) -> Ordering {
                 let (da, ra) = a.split_at(a.iter().take_while(|c| c.is_ascii_digit()).count());
                 let (db, rb) = b.split_at(b.iter().take_while(|c| c.is_ascii_digit()).count());
                 let (ta, tb) = (trim_zeros(da), trim_zeros(db));
-                let by_value = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb)).then_with(|| da.len().cmp(&db.len()));
+                let by_value = ta
+                    .len()
+                    .cmp(&tb.len())
+                    .then_with(|| ta.cmp(tb))
+                    .then_with(|| da.len().cmp(&db.len()));
                 if by_value != Ordering::Equal {
                     return by_value;
                 }

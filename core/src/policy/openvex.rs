@@ -36,24 +36,43 @@ impl Place<'_> {
         } else {
             format!("{}: {at}: {reason}", self.document)
         };
-        CoreError::InvalidDocument { what: "OpenVEX", reason: super::printable(&reason) }
-    }
-
-    /// An optional string field; any other type is an error.
-    fn string<'v>(&self, object: &'v Map<String, Value>, key: &str, at: &str) -> Result<Option<&'v str>, CoreError> {
-        match object.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(other) => Err(self.error(&format!("{at}.{key}"), format!("expected a string, found {}", kind(other)))),
+        CoreError::InvalidDocument {
+            what: "OpenVEX",
+            reason: super::printable(&reason),
         }
     }
 
-    fn timestamp(&self, object: &Map<String, Value>, at: &str) -> Result<Option<Timestamp>, CoreError> {
-        let field = if at.is_empty() { "timestamp".to_string() } else { format!("{at}.timestamp") };
+    /// An optional string field; any other type is an error.
+    fn string<'v>(
+        &self,
+        object: &'v Map<String, Value>,
+        key: &str,
+        at: &str,
+    ) -> Result<Option<&'v str>, CoreError> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(self.error(
+                &format!("{at}.{key}"),
+                format!("expected a string, found {}", kind(other)),
+            )),
+        }
+    }
+
+    fn timestamp(
+        &self,
+        object: &Map<String, Value>,
+        at: &str,
+    ) -> Result<Option<Timestamp>, CoreError> {
+        let field = if at.is_empty() {
+            "timestamp".to_string()
+        } else {
+            format!("{at}.timestamp")
+        };
         match self.string(object, "timestamp", at)? {
-            Some(text) => Timestamp::parse(text.trim())
-                .map(Some)
-                .ok_or_else(|| self.error(&field, format!("`{text}` is not an RFC 3339 timestamp"))),
+            Some(text) => Timestamp::parse(text.trim()).map(Some).ok_or_else(|| {
+                self.error(&field, format!("`{text}` is not an RFC 3339 timestamp"))
+            }),
             None => Ok(None),
         }
     }
@@ -71,26 +90,54 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// Parses one document into its statements.
-pub(super) fn parse_document(input: &VexInput, budget: &mut Budget) -> Result<Vec<Statement>, CoreError> {
-    let place = Place { document: &input.name };
-    let root: Value = serde_json::from_str(&input.text).map_err(|e| place.error("", format!("not valid JSON: {e}")))?;
+pub(super) fn parse_document(
+    input: &VexInput,
+    budget: &mut Budget,
+) -> Result<Vec<Statement>, CoreError> {
+    let place = Place {
+        document: &input.name,
+    };
+    let root: Value = serde_json::from_str(&input.text)
+        .map_err(|e| place.error("", format!("not valid JSON: {e}")))?;
     let Value::Object(root) = root else {
-        return Err(place.error("", format!("not an OpenVEX document: expected a JSON object, found {}", kind(&root))));
+        return Err(place.error(
+            "",
+            format!(
+                "not an OpenVEX document: expected a JSON object, found {}",
+                kind(&root)
+            ),
+        ));
     };
     match root.get("@context") {
         Some(Value::String(context)) if context.trim().starts_with("https://openvex.dev/ns") => {}
         Some(Value::String(context)) => {
-            return Err(
-                place.error("@context", format!("not an OpenVEX document: `{context}` is not https://openvex.dev/ns…"))
-            );
+            return Err(place.error(
+                "@context",
+                format!("not an OpenVEX document: `{context}` is not https://openvex.dev/ns…"),
+            ));
         }
-        Some(other) => return Err(place.error("@context", format!("expected a string, found {}", kind(other)))),
-        None => return Err(place.error("", "not an OpenVEX document: no `@context` (https://openvex.dev/ns…)")),
+        Some(other) => {
+            return Err(place.error(
+                "@context",
+                format!("expected a string, found {}", kind(other)),
+            ));
+        }
+        None => {
+            return Err(place.error(
+                "",
+                "not an OpenVEX document: no `@context` (https://openvex.dev/ns…)",
+            ));
+        }
     }
     let document_timestamp = place.timestamp(&root, "")?;
     let statements = match root.get("statements") {
         Some(Value::Array(statements)) => statements,
-        Some(other) => return Err(place.error("statements", format!("expected an array, found {}", kind(other)))),
+        Some(other) => {
+            return Err(place.error(
+                "statements",
+                format!("expected an array, found {}", kind(other)),
+            ));
+        }
         None => return Err(place.error("", "no `statements` array")),
     };
     let mut parsed = Vec::with_capacity(statements.len().min(MAX_STATEMENTS));
@@ -99,38 +146,53 @@ pub(super) fn parse_document(input: &VexInput, budget: &mut Budget) -> Result<Ve
         if budget.statements > MAX_STATEMENTS {
             return Err(place.error(
                 &format!("statements[{i}]"),
-                format!("more than {MAX_STATEMENTS} VEX statements in all; split or trim the documents"),
+                format!(
+                    "more than {MAX_STATEMENTS} VEX statements in all; split or trim the documents"
+                ),
             ));
         }
-        let mut statement = parse_statement(&place, statement, &format!("statements[{i}]"), budget)?;
+        let mut statement =
+            parse_statement(&place, statement, &format!("statements[{i}]"), budget)?;
         statement.timestamp = statement.timestamp.or(document_timestamp);
         parsed.push(statement);
     }
     Ok(parsed)
 }
 
-fn parse_statement(place: &Place<'_>, value: &Value, at: &str, budget: &mut Budget) -> Result<Statement, CoreError> {
+fn parse_statement(
+    place: &Place<'_>,
+    value: &Value,
+    at: &str,
+    budget: &mut Budget,
+) -> Result<Statement, CoreError> {
     let Value::Object(object) = value else {
         return Err(place.error(at, format!("expected an object, found {}", kind(value))));
     };
     let (vulnerability, ids) = parse_vulnerability(place, object, at)?;
-    let status_text = place.string(object, "status", at)?.ok_or_else(|| place.error(at, "no `status`"))?;
+    let status_text = place
+        .string(object, "status", at)?
+        .ok_or_else(|| place.error(at, "no `status`"))?;
     let status = VexStatus::parse(status_text).ok_or_else(|| {
         place.error(
             &format!("{at}.status"),
-            format!("`{status_text}` is not one of not_affected, affected, fixed, under_investigation"),
+            format!(
+                "`{status_text}` is not one of not_affected, affected, fixed, under_investigation"
+            ),
         )
     })?;
     // v0.0.x listed subcomponents next to the products, for all of them.
     let shared_subcomponents = match object.get("subcomponents") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => {
-            items.iter().enumerate().map(|(j, c)| (format!("{at}.subcomponents[{j}]"), c)).collect()
-        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(j, c)| (format!("{at}.subcomponents[{j}]"), c))
+            .collect(),
         Some(other) => {
-            return Err(
-                place.error(&format!("{at}.subcomponents"), format!("expected an array, found {}", kind(other)))
-            );
+            return Err(place.error(
+                &format!("{at}.subcomponents"),
+                format!("expected an array, found {}", kind(other)),
+            ));
         }
     };
     let mut products = Vec::new();
@@ -141,18 +203,27 @@ fn parse_statement(place: &Place<'_>, value: &Value, at: &str, budget: &mut Budg
                 let product_at = format!("{at}.products[{j}]");
                 let mut product = parse_product(place, item, &product_at, budget)?;
                 for (sub_at, sub) in &shared_subcomponents {
-                    product.subcomponents.push(parse_component(place, sub, sub_at, budget)?);
+                    product
+                        .subcomponents
+                        .push(parse_component(place, sub, sub_at, budget)?);
                 }
                 products.push(product);
             }
         }
         Some(other) => {
-            return Err(place.error(&format!("{at}.products"), format!("expected an array, found {}", kind(other))));
+            return Err(place.error(
+                &format!("{at}.products"),
+                format!("expected an array, found {}", kind(other)),
+            ));
         }
     }
-    let justification = place.string(object, "justification", at)?.map(str::to_string);
-    let statement =
-        place.string(object, "impact_statement", at)?.or(place.string(object, "status_notes", at)?).map(str::to_string);
+    let justification = place
+        .string(object, "justification", at)?
+        .map(str::to_string);
+    let statement = place
+        .string(object, "impact_statement", at)?
+        .or(place.string(object, "status_notes", at)?)
+        .map(str::to_string);
     Ok(Statement {
         document: place.document.to_string(),
         origin: format!("{}: {at}", place.document),
@@ -176,7 +247,9 @@ fn parse_vulnerability(
     let (name, aliases) = match statement.get("vulnerability") {
         Some(Value::String(name)) => (name.as_str(), Vec::new()),
         Some(Value::Object(vulnerability)) => {
-            let name = place.string(vulnerability, "name", &field)?.ok_or_else(|| place.error(&field, "no `name`"))?;
+            let name = place
+                .string(vulnerability, "name", &field)?
+                .ok_or_else(|| place.error(&field, "no `name`"))?;
             let aliases = match vulnerability.get("aliases") {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Array(items)) => {
@@ -195,15 +268,19 @@ fn parse_vulnerability(
                     aliases
                 }
                 Some(other) => {
-                    return Err(
-                        place.error(&format!("{field}.aliases"), format!("expected an array, found {}", kind(other)))
-                    );
+                    return Err(place.error(
+                        &format!("{field}.aliases"),
+                        format!("expected an array, found {}", kind(other)),
+                    ));
                 }
             };
             (name, aliases)
         }
         Some(other) => {
-            return Err(place.error(&field, format!("expected an object or a string, found {}", kind(other))));
+            return Err(place.error(
+                &field,
+                format!("expected an object or a string, found {}", kind(other)),
+            ));
         }
         None => return Err(place.error(at, "no `vulnerability`")),
     };
@@ -221,7 +298,12 @@ fn parse_vulnerability(
     Ok((name.to_string(), ids))
 }
 
-fn parse_product(place: &Place<'_>, value: &Value, at: &str, budget: &mut Budget) -> Result<Product, CoreError> {
+fn parse_product(
+    place: &Place<'_>,
+    value: &Value,
+    at: &str,
+    budget: &mut Budget,
+) -> Result<Product, CoreError> {
     let component = parse_component(place, value, at, budget)?;
     let mut subcomponents = Vec::new();
     if let Value::Object(object) = value {
@@ -229,21 +311,35 @@ fn parse_product(place: &Place<'_>, value: &Value, at: &str, budget: &mut Budget
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
                 for (k, item) in items.iter().enumerate() {
-                    subcomponents.push(parse_component(place, item, &format!("{at}.subcomponents[{k}]"), budget)?);
+                    subcomponents.push(parse_component(
+                        place,
+                        item,
+                        &format!("{at}.subcomponents[{k}]"),
+                        budget,
+                    )?);
                 }
             }
             Some(other) => {
-                return Err(
-                    place.error(&format!("{at}.subcomponents"), format!("expected an array, found {}", kind(other)))
-                );
+                return Err(place.error(
+                    &format!("{at}.subcomponents"),
+                    format!("expected an array, found {}", kind(other)),
+                ));
             }
         }
     }
-    Ok(Product { component, subcomponents })
+    Ok(Product {
+        component,
+        subcomponents,
+    })
 }
 
 /// A component: a plain string (v0.0.x) or `{"@id", "identifiers", "hashes"}`.
-fn parse_component(place: &Place<'_>, value: &Value, at: &str, budget: &mut Budget) -> Result<Component, CoreError> {
+fn parse_component(
+    place: &Place<'_>,
+    value: &Value,
+    at: &str,
+    budget: &mut Budget,
+) -> Result<Component, CoreError> {
     budget.components += 1;
     if budget.components > MAX_COMPONENTS {
         return Err(place.error(
@@ -251,14 +347,23 @@ fn parse_component(place: &Place<'_>, value: &Value, at: &str, budget: &mut Budg
             format!("more than {MAX_COMPONENTS} VEX products and subcomponents in all; split or trim the documents"),
         ));
     }
-    let mut component = Component { purls: Vec::new(), digests: Vec::new(), label: String::new() };
+    let mut component = Component {
+        purls: Vec::new(),
+        digests: Vec::new(),
+        label: String::new(),
+    };
     let identify = |text: &str, field: &str, component: &mut Component| -> Result<(), CoreError> {
         let text = text.trim();
         if component.label.is_empty() {
             component.label = text.to_string();
         }
-        if text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("pkg:")) {
-            component.purls.push(Purl::parse(text).map_err(|e| place.error(field, e))?);
+        if text
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("pkg:"))
+        {
+            component
+                .purls
+                .push(Purl::parse(text).map_err(|e| place.error(field, e))?);
         } else if let Some(digest) = as_digest(text) {
             component.digests.push(digest);
         }
@@ -280,7 +385,10 @@ fn parse_component(place: &Place<'_>, value: &Value, at: &str, budget: &mut Budg
                     }
                 }
                 Some(other) => {
-                    return Err(place.error(&identifiers_at, format!("expected an object, found {}", kind(other))));
+                    return Err(place.error(
+                        &identifiers_at,
+                        format!("expected an object, found {}", kind(other)),
+                    ));
                 }
             }
             let hashes_at = format!("{at}.hashes");
@@ -303,11 +411,19 @@ fn parse_component(place: &Place<'_>, value: &Value, at: &str, budget: &mut Budg
                     }
                 }
                 Some(other) => {
-                    return Err(place.error(&hashes_at, format!("expected an object, found {}", kind(other))));
+                    return Err(place.error(
+                        &hashes_at,
+                        format!("expected an object, found {}", kind(other)),
+                    ));
                 }
             }
         }
-        other => return Err(place.error(at, format!("expected an object or a string, found {}", kind(other)))),
+        other => {
+            return Err(place.error(
+                at,
+                format!("expected an object or a string, found {}", kind(other)),
+            ));
+        }
     }
     if component.label.is_empty() {
         component.label = "(unidentified product)".to_string();
@@ -330,7 +446,13 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Vec<Statement>, CoreError> {
-        parse_document(&VexInput { name: "app.vex.json".into(), text: text.into() }, &mut Budget::default())
+        parse_document(
+            &VexInput {
+                name: "app.vex.json".into(),
+                text: text.into(),
+            },
+            &mut Budget::default(),
+        )
     }
 
     fn error(text: &str) -> String {
@@ -354,7 +476,11 @@ mod tests {
         assert_eq!(s.ids, ["cve-2023-1", "ghsa-aaaa-bbbb-cccc"]);
         assert_eq!(s.status, VexStatus::NotAffected);
         assert_eq!(s.statement.as_deref(), Some("not built"));
-        assert_eq!(s.timestamp, Timestamp::parse("2024-01-01T00:00:00Z"), "inherited from the document");
+        assert_eq!(
+            s.timestamp,
+            Timestamp::parse("2024-01-01T00:00:00Z"),
+            "inherited from the document"
+        );
         assert_eq!(
             s.subject(),
             "CVE-2023-1 on pkg:oci/app@sha256%3A0123456789abcdef0123456789abcdef [pkg:deb/debian/zlib1g]"
@@ -375,11 +501,20 @@ mod tests {
     #[test]
     fn errors_name_the_place() {
         let cases = [
-            ("{\"@context\": \"https://openvex.dev/ns\", \"statements\": [", "app.vex.json: not valid JSON"),
+            (
+                "{\"@context\": \"https://openvex.dev/ns\", \"statements\": [",
+                "app.vex.json: not valid JSON",
+            ),
             ("[]", "expected a JSON object"),
             ("{\"statements\": []}", "no `@context`"),
-            ("{\"@context\": \"https://cyclonedx.org\", \"statements\": []}", "@context: not an OpenVEX document"),
-            ("{\"@context\": \"https://openvex.dev/ns\"}", "no `statements` array"),
+            (
+                "{\"@context\": \"https://cyclonedx.org\", \"statements\": []}",
+                "@context: not an OpenVEX document",
+            ),
+            (
+                "{\"@context\": \"https://openvex.dev/ns\"}",
+                "no `statements` array",
+            ),
             (
                 "{\"@context\": \"https://openvex.dev/ns\", \"statements\": {}}",
                 "statements: expected an array, found an object",
@@ -431,7 +566,10 @@ mod tests {
         ];
         for (text, expected) in cases {
             let message = error(text);
-            assert!(message.starts_with("invalid OpenVEX document: app.vex.json: "), "{message}");
+            assert!(
+                message.starts_with("invalid OpenVEX document: app.vex.json: "),
+                "{message}"
+            );
             assert!(message.contains(expected), "{expected}: {message}");
             assert!(!message.contains('\n'), "{message}");
         }
@@ -449,6 +587,8 @@ mod tests {
         let text = format!(
             r#"{{"@context": "https://openvex.dev/ns", "statements": [{{"vulnerability": "CVE-1", "status": "fixed", "products": [{products}]}}]}}"#
         );
-        assert!(error(&text).contains("statements[0].products[100000]: more than 100000 VEX products"));
+        assert!(
+            error(&text).contains("statements[0].products[100000]: more than 100000 VEX products")
+        );
     }
 }

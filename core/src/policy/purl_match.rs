@@ -26,12 +26,31 @@ pub struct Purl {
 }
 
 /// Types whose namespace is case-insensitive (the spec says to lower-case it).
-const LOWERCASE_NAMESPACE: &[&str] =
-    &["alpm", "apk", "bitbucket", "composer", "deb", "docker", "github", "hex", "npm", "rpm"];
+const LOWERCASE_NAMESPACE: &[&str] = &[
+    "alpm",
+    "apk",
+    "bitbucket",
+    "composer",
+    "deb",
+    "docker",
+    "github",
+    "hex",
+    "npm",
+    "rpm",
+];
 /// Types whose name is case-insensitive. Distro package names (deb, apk, rpm) are
 /// compared as written: rpm names are case-sensitive, and dpkg/apk names are lower
 /// case by construction.
-const LOWERCASE_NAME: &[&str] = &["bitbucket", "composer", "docker", "github", "hex", "npm", "oci", "pypi"];
+const LOWERCASE_NAME: &[&str] = &[
+    "bitbucket",
+    "composer",
+    "docker",
+    "github",
+    "hex",
+    "npm",
+    "oci",
+    "pypi",
+];
 
 impl Purl {
     /// Parses `pkg:type/namespace/name@version?qualifiers#subpath`.
@@ -58,7 +77,9 @@ impl Purl {
         };
         let ty = ty.to_ascii_lowercase();
         let valid_type = ty.starts_with(|c: char| c.is_ascii_alphabetic())
-            && ty.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'));
+            && ty
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'));
         if !valid_type {
             return fail("its type is not a word of letters, digits, `.`, `+` or `-`");
         }
@@ -89,12 +110,20 @@ impl Purl {
             None => None,
         };
         let mut parsed = BTreeMap::new();
-        for pair in qualifiers.into_iter().flat_map(|q| q.split('&')).filter(|p| !p.is_empty()) {
+        for pair in qualifiers
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter(|p| !p.is_empty())
+        {
             let Some((key, value)) = pair.split_once('=') else {
                 return fail(&format!("qualifier `{pair}` has no `=`"));
             };
             let key = key.to_ascii_lowercase();
-            if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+            if key.is_empty()
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            {
                 return fail(&format!("qualifier key `{key}` is not a word"));
             }
             let value = decode(value).map_err(|why| invalid(&why))?;
@@ -108,14 +137,24 @@ impl Purl {
         let subpath = match subpath {
             Some(s) => {
                 let mut parts = Vec::new();
-                for part in s.split('/').filter(|p| !p.is_empty() && *p != "." && *p != "..") {
+                for part in s
+                    .split('/')
+                    .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+                {
                     parts.push(decode(part).map_err(|why| invalid(&why))?);
                 }
                 Some(parts.join("/")).filter(|s| !s.is_empty())
             }
             None => None,
         };
-        Ok(Purl { ty, namespace, name, version, qualifiers: parsed, subpath })
+        Ok(Purl {
+            ty,
+            namespace,
+            name,
+            version,
+            qualifiers: parsed,
+            subpath,
+        })
     }
 
     /// Whether the purl names a container image rather than a package in one.
@@ -128,7 +167,9 @@ impl Purl {
         let version = self.version.as_deref().filter(|_| self.is_image())?;
         let (algorithm, hex) = version.split_once(':')?;
         let is_digest = !algorithm.is_empty()
-            && algorithm.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '_' | '-'))
+            && algorithm
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '_' | '-'))
             && !hex.is_empty()
             && hex.chars().all(|c| c.is_ascii_hexdigit());
         is_digest.then(|| version.to_ascii_lowercase())
@@ -137,7 +178,10 @@ impl Purl {
     /// The epoch the purl states: the `epoch` qualifier, or an `E:` prefix of a
     /// deb/rpm version (some tools write the version with its epoch).
     fn stated_epoch(&self) -> Option<&str> {
-        self.qualifiers.get("epoch").map(String::as_str).or_else(|| self.split_version().0)
+        self.qualifiers
+            .get("epoch")
+            .map(String::as_str)
+            .or_else(|| self.split_version().0)
     }
 
     /// The version without an `E:` epoch prefix (deb and rpm only).
@@ -166,7 +210,10 @@ impl Purl {
 /// The epoch is asymmetric on purpose: the purls Customs builds omit only epoch 0,
 /// so a package without one has epoch 0, while a selector without one did not say.
 pub fn designates(selector: &Purl, package: &Purl) -> bool {
-    if selector.ty != package.ty || selector.namespace != package.namespace || selector.name != package.name {
+    if selector.ty != package.ty
+        || selector.namespace != package.namespace
+        || selector.name != package.name
+    {
         return false;
     }
     if let Some(version) = selector.version_without_epoch()
@@ -179,12 +226,14 @@ pub fn designates(selector: &Purl, package: &Purl) -> bool {
     {
         return false;
     }
-    let qualifiers_agree = selector.qualifiers.iter().filter(|(key, _)| *key != "epoch").all(|(key, wanted)| {
-        match package.qualifiers.get(key) {
+    let qualifiers_agree = selector
+        .qualifiers
+        .iter()
+        .filter(|(key, _)| *key != "epoch")
+        .all(|(key, wanted)| match package.qualifiers.get(key) {
             Some(actual) => qualifier_compatible(key, wanted, actual),
             None => true,
-        }
-    });
+        });
     let subpaths_agree = match (&selector.subpath, &package.subpath) {
         (Some(a), Some(b)) => a == b,
         _ => true,
@@ -212,7 +261,8 @@ fn qualifier_compatible(key: &str, a: &str, b: &str) -> bool {
 pub(crate) fn distro_compatible(a: &str, b: &str) -> bool {
     let (a, b) = (canonical_distro(a), canonical_distro(b));
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    long.strip_prefix(short.as_str()).is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()))
+    long.strip_prefix(short.as_str())
+        .is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()))
 }
 
 /// Debian and Ubuntu release codenames and the release each names. The two projects
@@ -257,7 +307,8 @@ fn canonical_distro(value: &str) -> String {
     };
     if let Ok(i) = CODENAMES.binary_search_by(|(name, _)| name.cmp(&codename)) {
         let release = CODENAMES[i].1;
-        if distribution.is_none_or(|d| release.strip_prefix(d).is_some_and(|r| r.starts_with('-'))) {
+        if distribution.is_none_or(|d| release.strip_prefix(d).is_some_and(|r| r.starts_with('-')))
+        {
             return release.to_string();
         }
     }
@@ -268,7 +319,11 @@ fn canonical_distro(value: &str) -> String {
 fn same_number(a: &str, b: &str) -> bool {
     let trim = |s: &str| {
         let t = s.trim_start_matches('0');
-        if t.is_empty() && !s.is_empty() { "0".to_string() } else { t.to_string() }
+        if t.is_empty() && !s.is_empty() {
+            "0".to_string()
+        } else {
+            t.to_string()
+        }
     };
     trim(a) == trim(b)
 }
@@ -298,7 +353,9 @@ fn decode(s: &str) -> Result<String, String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 Some(b) => out.push(b),
                 None => return Err(format!("`{s}` has a malformed percent escape")),
@@ -324,23 +381,44 @@ mod tests {
         designates(&p(selector), &p(package))
     }
 
-    const LIBC: &str = "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12.5&upstream=glibc";
+    const LIBC: &str =
+        "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12.5&upstream=glibc";
 
     #[test]
     fn parses_components() {
         let purl = p(LIBC);
-        assert_eq!((purl.ty.as_str(), purl.namespace.as_str(), purl.name.as_str()), ("deb", "debian", "libc6"));
+        assert_eq!(
+            (
+                purl.ty.as_str(),
+                purl.namespace.as_str(),
+                purl.name.as_str()
+            ),
+            ("deb", "debian", "libc6")
+        );
         assert_eq!(purl.version.as_deref(), Some("2.36-9+deb12u4"));
-        assert_eq!(purl.qualifiers.get("distro").map(String::as_str), Some("debian-12.5"));
+        assert_eq!(
+            purl.qualifiers.get("distro").map(String::as_str),
+            Some("debian-12.5")
+        );
         let npm = p("pkg:npm/%40Angular/Core@16.0.0#lib/x");
-        assert_eq!((npm.namespace.as_str(), npm.name.as_str()), ("@angular", "core"));
+        assert_eq!(
+            (npm.namespace.as_str(), npm.name.as_str()),
+            ("@angular", "core")
+        );
         assert_eq!(npm.subpath.as_deref(), Some("lib/x"));
         let scoped = p("pkg:npm/@angular/core");
         assert_eq!(
-            (scoped.namespace.as_str(), scoped.name.as_str(), scoped.version.as_deref()),
+            (
+                scoped.namespace.as_str(),
+                scoped.name.as_str(),
+                scoped.version.as_deref()
+            ),
             ("@angular", "core", None)
         );
-        assert_eq!(p("pkg:pypi/Django_Rest.framework@1").name, "django-rest-framework");
+        assert_eq!(
+            p("pkg:pypi/Django_Rest.framework@1").name,
+            "django-rest-framework"
+        );
         assert_eq!(p("PKG:DEB/Debian/libc6").ty, "deb");
         assert_eq!(p("pkg://deb/debian/libc6").namespace, "debian");
     }
@@ -370,7 +448,10 @@ mod tests {
         assert!(!d("pkg:deb/ubuntu/libc6", LIBC));
         assert!(!d("pkg:deb/debian/libc6-dev", LIBC));
         assert!(!d("pkg:rpm/debian/libc6", LIBC));
-        assert!(!d("pkg:rpm/redhat/OpenSSL", "pkg:rpm/redhat/openssl@3.0.7-24.el9"));
+        assert!(!d(
+            "pkg:rpm/redhat/OpenSSL",
+            "pkg:rpm/redhat/openssl@3.0.7-24.el9"
+        ));
     }
 
     #[test]
@@ -384,12 +465,24 @@ mod tests {
     fn qualifiers_are_tolerant() {
         assert!(d("pkg:deb/debian/libc6?distro=debian-12", LIBC));
         assert!(d("pkg:deb/debian/libc6?distro=debian", LIBC));
-        assert!(!d("pkg:deb/debian/libc6?distro=debian-1", "pkg:deb/debian/libc6?distro=debian-12"));
+        assert!(!d(
+            "pkg:deb/debian/libc6?distro=debian-1",
+            "pkg:deb/debian/libc6?distro=debian-12"
+        ));
         assert!(!d("pkg:deb/debian/libc6?distro=debian-11", LIBC));
-        assert!(d("pkg:deb/debian/libc6?distro=debian-12.5.1", LIBC), "the finding may know less than the selector");
+        assert!(
+            d("pkg:deb/debian/libc6?distro=debian-12.5.1", LIBC),
+            "the finding may know less than the selector"
+        );
         assert!(d("pkg:deb/debian/libc6?arch=amd64", LIBC));
         assert!(!d("pkg:deb/debian/libc6?arch=arm64", LIBC));
-        assert!(d("pkg:deb/debian/libc6?repository_url=https://deb.debian.org", LIBC), "absent on one side");
+        assert!(
+            d(
+                "pkg:deb/debian/libc6?repository_url=https://deb.debian.org",
+                LIBC
+            ),
+            "absent on one side"
+        );
         assert!(!d("pkg:deb/debian/libc6?upstream=eglibc", LIBC));
     }
 
@@ -398,19 +491,33 @@ mod tests {
         let installed = "pkg:rpm/redhat/openssl@3.0.7-24.el9?arch=x86_64&distro=rhel-9.3&epoch=1";
         assert!(d("pkg:rpm/redhat/openssl@3.0.7-24.el9?epoch=1", installed));
         assert!(d("pkg:rpm/redhat/openssl@1:3.0.7-24.el9", installed));
-        assert!(d("pkg:rpm/redhat/openssl@3.0.7-24.el9", installed), "the selector did not state an epoch");
+        assert!(
+            d("pkg:rpm/redhat/openssl@3.0.7-24.el9", installed),
+            "the selector did not state an epoch"
+        );
         assert!(!d("pkg:rpm/redhat/openssl@3.0.7-24.el9?epoch=2", installed));
         assert!(
-            !d("pkg:rpm/redhat/openssl@3.0.7-24.el9?epoch=1", "pkg:rpm/redhat/openssl@3.0.7-24.el9"),
+            !d(
+                "pkg:rpm/redhat/openssl@3.0.7-24.el9?epoch=1",
+                "pkg:rpm/redhat/openssl@3.0.7-24.el9"
+            ),
             "no epoch on an installed package is epoch 0"
         );
-        assert!(d("pkg:rpm/redhat/openssl@3.0.7-24.el9?epoch=0", "pkg:rpm/redhat/openssl@3.0.7-24.el9"));
+        assert!(d(
+            "pkg:rpm/redhat/openssl@3.0.7-24.el9?epoch=0",
+            "pkg:rpm/redhat/openssl@3.0.7-24.el9"
+        ));
         assert!(d("pkg:rpm/redhat/openssl?epoch=01", installed));
     }
 
     #[test]
     fn image_digests() {
-        assert_eq!(p("pkg:oci/app@sha256%3AABCDEF0123").image_digest().as_deref(), Some("sha256:abcdef0123"));
+        assert_eq!(
+            p("pkg:oci/app@sha256%3AABCDEF0123")
+                .image_digest()
+                .as_deref(),
+            Some("sha256:abcdef0123")
+        );
         assert_eq!(p("pkg:docker/library/debian@12").image_digest(), None);
         assert_eq!(p("pkg:deb/debian/x@sha256:abcd").image_digest(), None);
     }
@@ -433,14 +540,22 @@ mod tests {
         assert!(distro_compatible("debian-bookworm", "debian-12.5"));
         assert!(distro_compatible("jammy", "ubuntu-22.04"));
         assert!(!distro_compatible("jammy", "ubuntu-24.04"));
-        assert!(!distro_compatible("ubuntu-bookworm", "debian-12"), "a codename of another distribution");
+        assert!(
+            !distro_compatible("ubuntu-bookworm", "debian-12"),
+            "a codename of another distribution"
+        );
         assert!(!distro_compatible("sid", "debian-12"));
         assert!(distro_compatible("sid", "sid"));
         assert!(
             CODENAMES.windows(2).all(|w| w[0].0 < w[1].0),
             "binary search needs the table sorted"
         );
-        let purl = |d: &str| Purl::parse(&format!("pkg:deb/debian/curl@7.50.3-1?arch=i386&distro={d}")).unwrap();
+        let purl = |d: &str| {
+            Purl::parse(&format!(
+                "pkg:deb/debian/curl@7.50.3-1?arch=i386&distro={d}"
+            ))
+            .unwrap()
+        };
         assert!(designates(&purl("jessie"), &purl("debian-8.11")));
         assert!(!designates(&purl("jessie"), &purl("debian-9")));
     }

@@ -63,12 +63,19 @@ pub(super) struct Component {
 impl Component {
     /// Whether one of the component's package purls designates the finding's package.
     fn designates_package(&self, package: Option<&Purl>) -> bool {
-        package.is_some_and(|package| self.purls.iter().any(|p| !p.is_image() && purl_match::designates(p, package)))
+        package.is_some_and(|package| {
+            self.purls
+                .iter()
+                .any(|p| !p.is_image() && purl_match::designates(p, package))
+        })
     }
 
     fn designates_image(&self, image: &ImageIdentity) -> bool {
         self.digests.iter().any(|d| image.has_digest(d))
-            || self.purls.iter().any(|p| p.is_image() && image.is_designated_by(p))
+            || self
+                .purls
+                .iter()
+                .any(|p| p.is_image() && image.is_designated_by(p))
     }
 }
 
@@ -85,7 +92,11 @@ impl Product {
     /// traced to the inside of another package.
     fn covers(&self, package: Option<&Purl>, image: &ImageIdentity) -> bool {
         if self.component.designates_image(image) {
-            return self.subcomponents.is_empty() || self.subcomponents.iter().any(|s| s.designates_package(package));
+            return self.subcomponents.is_empty()
+                || self
+                    .subcomponents
+                    .iter()
+                    .any(|s| s.designates_package(package));
         }
         self.component.designates_package(package)
     }
@@ -133,14 +144,22 @@ impl Statement {
         if self.products.is_empty() {
             return format!("{} (no product)", self.vulnerability);
         }
-        format!("{} on {}", self.vulnerability, shortened(self.products.iter().map(Product::label).collect()))
+        format!(
+            "{} on {}",
+            self.vulnerability,
+            shortened(self.products.iter().map(Product::label).collect())
+        )
     }
 }
 
 /// Joins labels, naming at most [`SUBJECT_PRODUCTS`] of them.
 fn shortened(labels: Vec<String>) -> String {
     let total = labels.len();
-    let mut text = labels.into_iter().take(SUBJECT_PRODUCTS).collect::<Vec<_>>().join(", ");
+    let mut text = labels
+        .into_iter()
+        .take(SUBJECT_PRODUCTS)
+        .collect::<Vec<_>>()
+        .join(", ");
     if total > SUBJECT_PRODUCTS {
         text.push_str(&format!(" and {} more", total - SUBJECT_PRODUCTS));
     }
@@ -187,8 +206,12 @@ impl VexStatements {
         image: &ImageIdentity,
         matched: &mut [bool],
     ) -> Option<&Statement> {
-        let mut candidates: Vec<usize> =
-            finding.ids().filter_map(|id| self.by_id.get(&id.to_ascii_lowercase())).flatten().copied().collect();
+        let mut candidates: Vec<usize> = finding
+            .ids()
+            .filter_map(|id| self.by_id.get(&id.to_ascii_lowercase()))
+            .flatten()
+            .copied()
+            .collect();
         candidates.sort_unstable();
         candidates.dedup();
         let mut latest: Option<&Statement> = None;
@@ -210,7 +233,11 @@ impl VexStatements {
             .iter()
             .zip(matched)
             .filter(|(_, matched)| !**matched)
-            .map(|(s, _)| Notice { origin: s.origin.clone(), subject: s.subject(), expires: None })
+            .map(|(s, _)| Notice {
+                origin: s.origin.clone(),
+                subject: s.subject(),
+                expires: None,
+            })
             .collect()
     }
 }
@@ -220,7 +247,11 @@ mod tests {
     use super::*;
 
     fn statements(text: &str) -> VexStatements {
-        VexStatements::parse(&[VexInput { name: "app.vex.json".into(), text: text.into() }]).unwrap()
+        VexStatements::parse(&[VexInput {
+            name: "app.vex.json".into(),
+            text: text.into(),
+        }])
+        .unwrap()
     }
 
     #[test]
@@ -250,9 +281,15 @@ mod tests {
                          {"@id": "https://example.com/app", "hashes": {"sha-256": "ABCDEF0123456789abcdef0123456789"}}]}]}"#,
         );
         let s = &set.statements[0];
-        let image = ImageIdentity::new("app:1", &["sha256:abcdef0123456789abcdef0123456789".to_string()]);
+        let image = ImageIdentity::new(
+            "app:1",
+            &["sha256:abcdef0123456789abcdef0123456789".to_string()],
+        );
         assert!(s.products[1].component.designates_image(&image));
         assert!(!s.products[0].component.designates_image(&image));
-        assert!(s.applies_to(None, &image), "an image product without subcomponents covers every package");
+        assert!(
+            s.applies_to(None, &image),
+            "an image product without subcomponents covers every package"
+        );
     }
 }

@@ -23,7 +23,11 @@ pub(super) const KEY: &str = "customsFinding/v1";
 /// The fingerprint of `f`: 16 lower-case hex digits.
 pub(super) fn of(f: &Finding) -> String {
     let (base, arch) = purl_identity(&f.purl);
-    let base = if base.is_empty() { format!("{}/{}", f.ecosystem, f.name) } else { base.to_string() };
+    let base = if base.is_empty() {
+        format!("{}/{}", f.ecosystem, f.name)
+    } else {
+        base.to_string()
+    };
     // Joined with NUL, which no advisory id, purl or path legitimately contains.
     let input = [f.id.as_str(), &base, arch, &f.path].join("\0");
     format!("{:016x}", fnv1a64(input.as_bytes()))
@@ -44,7 +48,9 @@ fn purl_identity(purl: &str) -> (&str, &str) {
 fn fnv1a64(bytes: &[u8]) -> u64 {
     const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes.iter().fold(OFFSET_BASIS, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(PRIME))
+    bytes.iter().fold(OFFSET_BASIS, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(PRIME)
+    })
 }
 
 #[cfg(test)]
@@ -84,10 +90,15 @@ mod tests {
     #[test]
     fn purl_identity_drops_version_and_moving_qualifiers() {
         assert_eq!(
-            purl_identity("pkg:deb/debian/libc6@2.36-9?arch=amd64&distro=debian-12.5&upstream=glibc"),
+            purl_identity(
+                "pkg:deb/debian/libc6@2.36-9?arch=amd64&distro=debian-12.5&upstream=glibc"
+            ),
             ("pkg:deb/debian/libc6", "amd64")
         );
-        assert_eq!(purl_identity("pkg:apk/alpine/musl@1.2.4-r2?distro=3.19.1"), ("pkg:apk/alpine/musl", ""));
+        assert_eq!(
+            purl_identity("pkg:apk/alpine/musl@1.2.4-r2?distro=3.19.1"),
+            ("pkg:apk/alpine/musl", "")
+        );
         assert_eq!(purl_identity(""), ("", ""));
     }
 

@@ -30,8 +30,10 @@ pub fn render(report: &Report, format: &str) -> Result<String, CoreError> {
 
 /// Pretty-printed JSON with a final newline, as files and terminals expect.
 fn pretty_json<T: serde::Serialize>(value: &T, what: &'static str) -> Result<String, CoreError> {
-    let mut out = serde_json::to_string_pretty(value)
-        .map_err(|e| CoreError::InvalidDocument { what, reason: e.to_string() })?;
+    let mut out = serde_json::to_string_pretty(value).map_err(|e| CoreError::InvalidDocument {
+        what,
+        reason: e.to_string(),
+    })?;
     out.push('\n');
     Ok(out)
 }

@@ -31,22 +31,44 @@ fn image_summary(report: &Report) -> String {
     out.push_str(&format!("Platform:  {}\n", image.meta.platform));
     match &image.os {
         Some(os) => {
-            let codename = os.codename.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-            out.push_str(&format!("OS:        {} {}{}\n", os.family, os.version, codename));
+            let codename = os
+                .codename
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "OS:        {} {}{}\n",
+                os.family, os.version, codename
+            ));
         }
         None => out.push_str("OS:        unknown\n"),
     }
     out.push_str(&format!("Layers:    {}\n", image.meta.layers.len()));
     for (i, layer) in image.meta.layers.iter().enumerate() {
-        let created = layer.created_by.as_deref().map(|c| format!("  {}", one_line(c, 60))).unwrap_or_default();
-        out.push_str(&format!("  [{i}] {}{created}\n", short_digest(&layer.diff_id)));
+        let created = layer
+            .created_by
+            .as_deref()
+            .map(|c| format!("  {}", one_line(c, 60)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  [{i}] {}{created}\n",
+            short_digest(&layer.diff_id)
+        ));
     }
-    let by_eco: Vec<String> =
-        report.summary.packages_by_ecosystem.iter().map(|(e, n)| format!("{n} {e}")).collect();
+    let by_eco: Vec<String> = report
+        .summary
+        .packages_by_ecosystem
+        .iter()
+        .map(|(e, n)| format!("{n} {e}"))
+        .collect();
     out.push_str(&format!(
         "Packages:  {}{}\n",
         report.summary.packages,
-        if by_eco.is_empty() { String::new() } else { format!(" ({})", by_eco.join(", ")) }
+        if by_eco.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_eco.join(", "))
+        }
     ));
     out.push_str(&format!("Files:     {}\n", report.summary.files));
     out

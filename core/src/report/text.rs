@@ -59,7 +59,11 @@ fn truncate(s: String, max: usize) -> String {
 
 /// Left-aligns columns to their widest cell, two spaces apart, every line prefixed
 /// with `indent`. Trailing spaces are trimmed so that logs diff cleanly.
-pub(super) fn align<const N: usize>(indent: &str, header: &[&str; N], rows: &[[String; N]]) -> String {
+pub(super) fn align<const N: usize>(
+    indent: &str,
+    header: &[&str; N],
+    rows: &[[String; N]],
+) -> String {
     let mut widths = [0usize; N];
     for (i, h) in header.iter().enumerate() {
         widths[i] = h.chars().count();
@@ -105,14 +109,20 @@ mod tests {
 
     #[test]
     fn align_pads_columns() {
-        let rows = vec![["a".to_string(), "1".to_string()], ["long".to_string(), "2".to_string()]];
+        let rows = vec![
+            ["a".to_string(), "1".to_string()],
+            ["long".to_string(), "2".to_string()],
+        ];
         assert_eq!(align("", &["N", "V"], &rows), "N     V\na     1\nlong  2\n");
         assert_eq!(align("  ", &["N", "V"], &rows[..1]), "  N  V\n  a  1\n");
     }
 
     #[test]
     fn short_digest_keeps_algorithm() {
-        assert_eq!(short_digest("sha256:0123456789abcdef"), "sha256:0123456789ab");
+        assert_eq!(
+            short_digest("sha256:0123456789abcdef"),
+            "sha256:0123456789ab"
+        );
         assert_eq!(short_digest("abc"), "abc");
         // The cut would fall inside `é`: the digest is kept whole instead.
         assert_eq!(short_digest("sha256:aéééééé"), "sha256:aéééééé");
@@ -120,7 +130,10 @@ mod tests {
 
     #[test]
     fn clean_cell_drops_terminal_control() {
-        assert_eq!(clean_cell("a\u{1b}[31mred\u{1b}[0m\r\nnext\tline", 80), "a[31mred[0m next line");
+        assert_eq!(
+            clean_cell("a\u{1b}[31mred\u{1b}[0m\r\nnext\tline", 80),
+            "a[31mred[0m next line"
+        );
         assert_eq!(clean_cell("left\u{202E}txet", 80), "lefttxet");
         assert_eq!(clean_cell("\u{85}x\u{7f}y", 80), "xy");
         assert_eq!(clean_cell("abcdefgh", 5), "abcd…");

@@ -28,8 +28,13 @@ const HEADER: [&str; 6] = ["ID", "SEVERITY", "STATUS", "INSTALLED", "FIXED", "TI
 const INDENT: &str = "  ";
 
 /// Severities from the most to the least urgent, the order counts are printed in.
-const SEVERITY_ORDER: [Severity; 5] =
-    [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Unknown];
+const SEVERITY_ORDER: [Severity; 5] = [
+    Severity::Critical,
+    Severity::High,
+    Severity::Medium,
+    Severity::Low,
+    Severity::Unknown,
+];
 
 pub(super) fn render(report: &Report, section: &VulnSection) -> String {
     let mut out = String::from("Vulnerabilities\n\n");
@@ -108,10 +113,19 @@ fn findings(report: &Report, findings: &[Finding]) -> String {
 
 /// `libc6 2.36-9+deb12u1  layer 1 sha256:0123456789ab  var/lib/dpkg/status`.
 fn package_line(report: &Report, f: &Finding) -> String {
-    let package = format!("{} {}", clean_cell(&f.name, FIELD_WIDTH), clean_cell(&f.installed_version, FIELD_WIDTH));
+    let package = format!(
+        "{} {}",
+        clean_cell(&f.name, FIELD_WIDTH),
+        clean_cell(&f.installed_version, FIELD_WIDTH)
+    );
     let mut parts = vec![package];
     if !f.layer.is_empty() {
-        let index = report.image.meta.layers.iter().position(|l| l.diff_id == f.layer);
+        let index = report
+            .image
+            .meta
+            .layers
+            .iter()
+            .position(|l| l.diff_id == f.layer);
         let digest = clean_cell(short_digest(&f.layer), FIELD_WIDTH);
         parts.push(match index {
             Some(i) => format!("layer {i} {digest}"),
@@ -130,7 +144,10 @@ fn row(f: &Finding) -> [String; 6] {
         severity_cell(f.severity, &f.severity_source),
         f.status.as_str().to_string(),
         clean_cell(&f.installed_version, FIELD_WIDTH),
-        f.fixed_version.as_deref().map(|v| clean_cell(v, FIELD_WIDTH)).unwrap_or_else(|| "-".to_string()),
+        f.fixed_version
+            .as_deref()
+            .map(|v| clean_cell(v, FIELD_WIDTH))
+            .unwrap_or_else(|| "-".to_string()),
         clean_cell(&f.title, TITLE_WIDTH),
     ]
 }
@@ -141,7 +158,11 @@ fn severity_cell(severity: Severity, source: &str) -> String {
     if source.is_empty() || source == "none" {
         severity.as_str().to_string()
     } else {
-        format!("{} ({})", severity.as_str(), clean_cell(source, FIELD_WIDTH))
+        format!(
+            "{} ({})",
+            severity.as_str(),
+            clean_cell(source, FIELD_WIDTH)
+        )
     }
 }
 
@@ -149,7 +170,13 @@ fn severity_cell(severity: Severity, source: &str) -> String {
 fn totals(section: &VulnSection) -> String {
     let per: Vec<String> = SEVERITY_ORDER
         .iter()
-        .map(|s| format!("{} {}", s.as_str(), section.by_severity.get(s).copied().unwrap_or(0)))
+        .map(|s| {
+            format!(
+                "{} {}",
+                s.as_str(),
+                section.by_severity.get(s).copied().unwrap_or(0)
+            )
+        })
         .collect();
     format!("Total: {} ({})\n", section.findings.len(), per.join(", "))
 }
@@ -161,10 +188,17 @@ fn hidden(selection: &Selection, hidden: &Hidden) -> Option<String> {
         let mut shown: Vec<Severity> = selection.severities.clone();
         shown.sort_by(|a, b| b.cmp(a));
         let names: Vec<&str> = shown.iter().map(|s| s.as_str()).collect();
-        parts.push(format!("{} outside --severity {}", hidden.by_severity, names.join(",")));
+        parts.push(format!(
+            "{} outside --severity {}",
+            hidden.by_severity,
+            names.join(",")
+        ));
     }
     if selection.ignore_unfixed {
-        parts.push(format!("{} without a fix (--ignore-unfixed)", hidden.unfixed));
+        parts.push(format!(
+            "{} without a fix (--ignore-unfixed)",
+            hidden.unfixed
+        ));
     }
     (!parts.is_empty()).then(|| format!("Hidden: {}\n", parts.join(", ")))
 }
@@ -175,7 +209,9 @@ fn suppressed(list: &[Suppressed]) -> String {
     }
     let mut sorted: Vec<&Suppressed> = list.iter().collect();
     sorted.sort_by(|a, b| {
-        PackageKey::from(&a.finding).cmp(&PackageKey::from(&b.finding)).then(a.finding.id.cmp(&b.finding.id))
+        PackageKey::from(&a.finding)
+            .cmp(&PackageKey::from(&b.finding))
+            .then(a.finding.id.cmp(&b.finding.id))
     });
     let rows: Vec<[String; 4]> = sorted
         .iter()
@@ -184,7 +220,11 @@ fn suppressed(list: &[Suppressed]) -> String {
             let (by, reason) = suppression(&s.suppressed);
             [
                 clean_cell(&f.id, FIELD_WIDTH),
-                format!("{} {}", clean_cell(&f.name, FIELD_WIDTH), clean_cell(&f.installed_version, FIELD_WIDTH)),
+                format!(
+                    "{} {}",
+                    clean_cell(&f.name, FIELD_WIDTH),
+                    clean_cell(&f.installed_version, FIELD_WIDTH)
+                ),
                 by,
                 reason,
             ]
@@ -198,12 +238,27 @@ fn suppressed(list: &[Suppressed]) -> String {
 /// (by which rule or statement, why) of a suppression, as table cells.
 fn suppression(by: &SuppressedBy) -> (String, String) {
     match by {
-        SuppressedBy::Ignore { origin, reason, expires } => {
-            let until =
-                expires.as_deref().map(|e| format!(" until {}", clean_cell(e, FIELD_WIDTH))).unwrap_or_default();
-            (format!("ignore {}{until}", clean_cell(origin, FIELD_WIDTH)), clean_cell(reason, REASON_WIDTH))
+        SuppressedBy::Ignore {
+            origin,
+            reason,
+            expires,
+        } => {
+            let until = expires
+                .as_deref()
+                .map(|e| format!(" until {}", clean_cell(e, FIELD_WIDTH)))
+                .unwrap_or_default();
+            (
+                format!("ignore {}{until}", clean_cell(origin, FIELD_WIDTH)),
+                clean_cell(reason, REASON_WIDTH),
+            )
         }
-        SuppressedBy::Vex { document, origin, status, justification, statement } => {
+        SuppressedBy::Vex {
+            document,
+            origin,
+            status,
+            justification,
+            statement,
+        } => {
             let mut why = clean_cell(status, FIELD_WIDTH);
             if let Some(j) = justification {
                 why.push_str(&format!(": {}", clean_cell(j, FIELD_WIDTH)));
@@ -212,7 +267,10 @@ fn suppression(by: &SuppressedBy) -> (String, String) {
                 why.push_str(&format!(" ({})", clean_cell(s, REASON_WIDTH)));
             }
             let place = if origin.is_empty() { document } else { origin };
-            (format!("VEX {}", clean_cell(place, FIELD_WIDTH * 2)), clean_cell(&why, REASON_WIDTH))
+            (
+                format!("VEX {}", clean_cell(place, FIELD_WIDTH * 2)),
+                clean_cell(&why, REASON_WIDTH),
+            )
         }
     }
 }
@@ -234,24 +292,44 @@ fn notices(section: &VulnSection) -> String {
             ]);
         }
     };
-    add("expired ignore", &policy.expired_ignores, &|n| match &n.expires {
-        Some(e) => format!("expired {}, no longer applies", clean_cell(e, FIELD_WIDTH)),
-        None => "expired, no longer applies".to_string(),
+    add(
+        "expired ignore",
+        &policy.expired_ignores,
+        &|n| match &n.expires {
+            Some(e) => format!("expired {}, no longer applies", clean_cell(e, FIELD_WIDTH)),
+            None => "expired, no longer applies".to_string(),
+        },
+    );
+    add("stale ignore", &policy.stale_ignores, &|_| {
+        "matched no finding".to_string()
     });
-    add("stale ignore", &policy.stale_ignores, &|_| "matched no finding".to_string());
-    add("unmatched VEX", &policy.unmatched_vex, &|_| "matched no finding".to_string());
+    add("unmatched VEX", &policy.unmatched_vex, &|_| {
+        "matched no finding".to_string()
+    });
     if rows.is_empty() {
         return String::new();
     }
     let mut out = format!("Policy notices: {}\n", rows.len());
-    out.push_str(&align(INDENT, &["NOTICE", "WHERE", "SUBJECT", "NOTE"], &rows));
+    out.push_str(&align(
+        INDENT,
+        &["NOTICE", "WHERE", "SUBJECT", "NOTE"],
+        &rows,
+    ));
     out
 }
 
 fn database(section: &VulnSection) -> String {
     let db = &section.database;
-    let built = if db.built_at.is_empty() { "unknown".to_string() } else { clean_cell(&db.built_at, FIELD_WIDTH) };
-    let id = if db.build_id.is_empty() { "unknown".to_string() } else { clean_cell(&db.build_id, FIELD_WIDTH) };
+    let built = if db.built_at.is_empty() {
+        "unknown".to_string()
+    } else {
+        clean_cell(&db.built_at, FIELD_WIDTH)
+    };
+    let id = if db.build_id.is_empty() {
+        "unknown".to_string()
+    } else {
+        clean_cell(&db.build_id, FIELD_WIDTH)
+    };
     format!("Database: built {built}, build {id}\n")
 }
 
@@ -273,14 +351,28 @@ mod tests {
     use super::*;
 
     fn gate_of(enabled: bool, matching: usize) -> Gate {
-        Gate { enabled, fail_on: Severity::High, matching, tripped: enabled && matching > 0 }
+        Gate {
+            enabled,
+            fail_on: Severity::High,
+            matching,
+            tripped: enabled && matching > 0,
+        }
     }
 
     #[test]
     fn gate_lines() {
-        assert_eq!(gate(&gate_of(true, 3)), "Gate: FAILED: 3 findings at or above HIGH (--fail-on-findings)\n");
-        assert_eq!(gate(&gate_of(true, 1)), "Gate: FAILED: 1 finding at or above HIGH (--fail-on-findings)\n");
-        assert_eq!(gate(&gate_of(true, 0)), "Gate: passed: no findings at or above HIGH (--fail-on-findings)\n");
+        assert_eq!(
+            gate(&gate_of(true, 3)),
+            "Gate: FAILED: 3 findings at or above HIGH (--fail-on-findings)\n"
+        );
+        assert_eq!(
+            gate(&gate_of(true, 1)),
+            "Gate: FAILED: 1 finding at or above HIGH (--fail-on-findings)\n"
+        );
+        assert_eq!(
+            gate(&gate_of(true, 0)),
+            "Gate: passed: no findings at or above HIGH (--fail-on-findings)\n"
+        );
         assert_eq!(
             gate(&gate_of(false, 2)),
             "Gate: disabled (2 findings at or above HIGH; --fail-on-findings not set)\n"
@@ -295,13 +387,24 @@ mod tests {
 
     #[test]
     fn hidden_only_when_selected() {
-        let hidden_counts = Hidden { by_severity: 4, unfixed: 1 };
-        let none = Selection { severities: vec![], ignore_unfixed: false };
+        let hidden_counts = Hidden {
+            by_severity: 4,
+            unfixed: 1,
+        };
+        let none = Selection {
+            severities: vec![],
+            ignore_unfixed: false,
+        };
         assert_eq!(hidden(&none, &hidden_counts), None);
-        let both = Selection { severities: vec![Severity::High, Severity::Critical], ignore_unfixed: true };
+        let both = Selection {
+            severities: vec![Severity::High, Severity::Critical],
+            ignore_unfixed: true,
+        };
         assert_eq!(
             hidden(&both, &hidden_counts).as_deref(),
-            Some("Hidden: 4 outside --severity CRITICAL,HIGH, 1 without a fix (--ignore-unfixed)\n")
+            Some(
+                "Hidden: 4 outside --severity CRITICAL,HIGH, 1 without a fix (--ignore-unfixed)\n"
+            )
         );
     }
 }

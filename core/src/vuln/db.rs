@@ -227,16 +227,19 @@ pub fn module_streams(summary: &str) -> Vec<String> {
         .filter_map(|t| {
             let (name, stream) = t.split_once(':')?;
             // Advisory ids share the shape (`ALSA-2023:1234`, `RHSA-2024:0001`).
-            let is_advisory_id = name
-                .split_once('-')
-                .is_some_and(|(p, y)| p.chars().all(|c| c.is_ascii_uppercase()) && y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()));
+            let is_advisory_id = name.split_once('-').is_some_and(|(p, y)| {
+                p.chars().all(|c| c.is_ascii_uppercase())
+                    && y.len() == 4
+                    && y.chars().all(|c| c.is_ascii_digit())
+            });
             if is_advisory_id {
                 return None;
             }
             let ok = |s: &str, first_alnum: bool| {
                 !s.is_empty()
                     && (!first_alnum || s.starts_with(|c: char| c.is_ascii_alphanumeric()))
-                    && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
             };
             (ok(name, true) && ok(stream, false)).then(|| t.to_ascii_lowercase())
         })
@@ -259,15 +262,26 @@ mod tests {
 
     #[test]
     fn module_streams_in_advisory_titles() {
-        assert_eq!(module_streams("Important: nodejs:18 security update"), ["nodejs:18"]);
         assert_eq!(
-            module_streams("Moderate: virt:rhel and virt-devel:rhel security, bug fix, and enhancement update"),
+            module_streams("Important: nodejs:18 security update"),
+            ["nodejs:18"]
+        );
+        assert_eq!(
+            module_streams(
+                "Moderate: virt:rhel and virt-devel:rhel security, bug fix, and enhancement update"
+            ),
             ["virt-devel:rhel", "virt:rhel"]
         );
-        assert_eq!(module_streams("Moderate: container-tools:4.0 security update (ALSA-2023:1234)"), ["container-tools:4.0"]);
+        assert_eq!(
+            module_streams("Moderate: container-tools:4.0 security update (ALSA-2023:1234)"),
+            ["container-tools:4.0"]
+        );
         assert!(module_streams("Important: kernel security update").is_empty());
         assert!(module_streams("see https://access.redhat.com/errata: x").is_empty());
         assert!(module_streams("Low: : :x -:y").is_empty());
-        assert_eq!(module_streams("Moderate: perl-DBD-MySQL:4.046 security update"), ["perl-dbd-mysql:4.046"]);
+        assert_eq!(
+            module_streams("Moderate: perl-DBD-MySQL:4.046 security update"),
+            ["perl-dbd-mysql:4.046"]
+        );
     }
 }

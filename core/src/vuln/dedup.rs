@@ -247,9 +247,10 @@ fn best_cvss_of<'a>(records: impl IntoIterator<Item = &'a Vulnerability>) -> Opt
             .iter()
             .chain(r.affected.iter().flat_map(|a| &a.severity));
         if let Some(s) = severity::best_cvss(entries)
-            && best.as_ref().is_none_or(|b| s.major() > b.major()) {
-                best = Some(s);
-            }
+            && best.as_ref().is_none_or(|b| s.major() > b.major())
+        {
+            best = Some(s);
+        }
     }
     best
 }

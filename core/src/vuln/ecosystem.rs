@@ -32,16 +32,18 @@ pub fn normalize(ecosystem: &str) -> Cow<'_, str> {
     if let Some(rest) = eco.strip_prefix("Red Hat:") {
         let mut parts = rest.split(':');
         if parts.next() == Some("enterprise_linux")
-            && let Some(major) = parts.next().and_then(major_of) {
-                return Cow::Owned(format!("Red Hat:{major}"));
-            }
+            && let Some(major) = parts.next().and_then(major_of)
+        {
+            return Cow::Owned(format!("Red Hat:{major}"));
+        }
         return Cow::Borrowed(eco);
     }
     if let Some(rest) = eco.strip_prefix("Debian:")
         && let Some((major, _)) = rest.split_once('.')
-            && major.parse::<u32>().is_ok_and(|m| m >= 4) {
-                return Cow::Owned(format!("Debian:{major}"));
-            }
+        && major.parse::<u32>().is_ok_and(|m| m >= 4)
+    {
+        return Cow::Owned(format!("Debian:{major}"));
+    }
     Cow::Borrowed(eco)
 }
 
@@ -197,7 +199,11 @@ pub fn rates_in_summary(key: &str) -> bool {
 /// (`Debian:12` → `Debian`); `None` for distros that publish none.
 pub fn osv_export(key: &str) -> Option<&str> {
     let family = key.split(':').next().unwrap_or(key);
-    (!matches!(family, "Oracle Linux" | "Amazon Linux" | "Photon OS" | "CBL-Mariner")).then_some(family)
+    (!matches!(
+        family,
+        "Oracle Linux" | "Amazon Linux" | "Photon OS" | "CBL-Mariner"
+    ))
+    .then_some(family)
 }
 
 /// Why OS packages of this image could not all be checked against `exports` (the
@@ -205,7 +211,12 @@ pub fn osv_export(key: &str) -> Option<&str> {
 pub fn coverage_gaps(os: &OsInfo, packages: &[ReportPackage], exports: &[String]) -> Vec<String> {
     let os_packages = packages
         .iter()
-        .filter(|p| matches!(p.ecosystem, Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm))
+        .filter(|p| {
+            matches!(
+                p.ecosystem,
+                Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm
+            )
+        })
         .count();
     if os_packages == 0 {
         return Vec::new();

@@ -82,7 +82,8 @@ impl<'a> PackageQuery<'a> {
         let label = self.modularity_label?.trim();
         let mut parts = label.splitn(3, ':');
         let (name, stream) = (parts.next()?, parts.next()?);
-        (!name.is_empty() && !stream.is_empty()).then(|| format!("{name}:{stream}").to_ascii_lowercase())
+        (!name.is_empty() && !stream.is_empty())
+            .then(|| format!("{name}:{stream}").to_ascii_lowercase())
     }
 
     /// The version compared against advisories under `key`.
@@ -142,9 +143,10 @@ pub(crate) fn evaluate(entry: &Entry, installed: &str) -> Option<(Option<String>
         }
         affected = true;
         if let Some(f) = range::next_fixed(events, eco, installed)
-            && fixed.is_none_or(|cur| version::compare(eco, f, cur) == Ordering::Less) {
-                fixed = Some(f);
-            }
+            && fixed.is_none_or(|cur| version::compare(eco, f, cur) == Ordering::Less)
+        {
+            fixed = Some(f);
+        }
     }
     if !affected {
         return None;
@@ -181,7 +183,9 @@ pub(crate) fn hits<'db>(
                 // nodejs:20's fix says nothing about a nodejs:18 install, and a
                 // non-modular package is not built from any stream.
                 if !entry.module_streams.is_empty()
-                    && !stream.as_ref().is_some_and(|s| entry.module_streams.contains(s))
+                    && !stream
+                        .as_ref()
+                        .is_some_and(|s| entry.module_streams.contains(s))
                 {
                     continue;
                 }

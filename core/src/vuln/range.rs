@@ -142,7 +142,9 @@ mod sort_tests {
     #[test]
     fn malformed_apk_versions_never_panic_the_sort() {
         // Invalid apk versions: the comparison is not a total order on them.
-        let versions = ["1.0-r", "1--r1", "a.b", "1.0_p", "-r0", "1.0-r1", "2", "0.9", "1_", "1-r-1", "1.0"];
+        let versions = [
+            "1.0-r", "1--r1", "a.b", "1.0_p", "-r0", "1.0-r1", "2", "0.9", "1_", "1-r-1", "1.0",
+        ];
         let events: Vec<Event> = versions
             .iter()
             .cycle()
@@ -151,13 +153,23 @@ mod sort_tests {
             .map(|(i, v)| {
                 let v = Some(v.to_string());
                 if i % 2 == 0 {
-                    Event { introduced: v, ..Default::default() }
+                    Event {
+                        introduced: v,
+                        ..Default::default()
+                    }
                 } else {
-                    Event { fixed: v, ..Default::default() }
+                    Event {
+                        fixed: v,
+                        ..Default::default()
+                    }
                 }
             })
             .collect();
-        let range = Range { kind: "ECOSYSTEM".into(), events, ..Default::default() };
+        let range = Range {
+            kind: "ECOSYSTEM".into(),
+            events,
+            ..Default::default()
+        };
         let prepared = prepare(&range, Ecosystem::Apk).expect("ecosystem range");
         assert_eq!(prepared.len(), 200);
     }

@@ -103,7 +103,11 @@ pub struct VulnSection {
 }
 
 /// Builds the section for `report`'s packages against `db`.
-pub fn build(report: &Report, db: &AdvisoryDb, options: &VulnOptions) -> Result<VulnSection, CoreError> {
+pub fn build(
+    report: &Report,
+    db: &AdvisoryDb,
+    options: &VulnOptions,
+) -> Result<VulnSection, CoreError> {
     let os = report.image.os.clone().unwrap_or_default();
     let all = match_packages(&report.packages, &os, db);
     let context = policy::PolicyContext {
@@ -139,13 +143,21 @@ pub fn build(report: &Report, db: &AdvisoryDb, options: &VulnOptions) -> Result<
         .or_else(|| options.severities.iter().min().copied())
         .unwrap_or(Severity::Unknown);
     let matching = findings.iter().filter(|f| f.severity >= fail_on).count();
-    let gate = Gate { enabled: options.fail_on_findings, fail_on, matching, tripped: options.fail_on_findings && matching > 0 };
+    let gate = Gate {
+        enabled: options.fail_on_findings,
+        fail_on,
+        matching,
+        tripped: options.fail_on_findings && matching > 0,
+    };
     let mut severities = options.severities.clone();
     severities.sort();
     severities.dedup();
     Ok(VulnSection {
         database: options.database.clone(),
-        selection: Selection { severities, ignore_unfixed: options.ignore_unfixed },
+        selection: Selection {
+            severities,
+            ignore_unfixed: options.ignore_unfixed,
+        },
         findings,
         by_severity,
         hidden,

@@ -144,9 +144,10 @@ pub fn best_cvss<'a>(
     let mut best: Option<CvssScore> = None;
     for e in entries {
         if let Some(s) = score(&e.kind, &e.score)
-            && best.as_ref().is_none_or(|b| s.major() > b.major()) {
-                best = Some(s);
-            }
+            && best.as_ref().is_none_or(|b| s.major() > b.major())
+        {
+            best = Some(s);
+        }
     }
     best
 }

@@ -35,7 +35,10 @@ impl Default for Limits {
         // One instance holds at most one layer's wanted files (each capped by the
         // core's Interest) plus their parsed form; 1 GiB leaves room for a large rpmdb
         // while still stopping a hostile "allocate forever" input.
-        Limits { memory_bytes: 1 << 30, call_timeout_ms: 60_000 }
+        Limits {
+            memory_bytes: 1 << 30,
+            call_timeout_ms: 60_000,
+        }
     }
 }
 
@@ -75,10 +78,20 @@ pub trait Engine: Send + Sync {
     /// Starts analyzing one layer.
     fn layer(&self, diff_id: &str) -> Result<Box<dyn LayerSession>, EngineError>;
     /// Merges layer facts into the report (JSON).
-    fn merge(&self, image_json: &str, layers_json: &[String], options_json: &str) -> Result<String, EngineError>;
+    fn merge(
+        &self,
+        image_json: &str,
+        layers_json: &[String],
+        options_json: &str,
+    ) -> Result<String, EngineError>;
     /// Matches the report's packages against advisory records (OSV JSON each); returns
     /// the report with its `vulnerabilities` section.
-    fn match_vulnerabilities(&self, report_json: &str, records_json: &[String], options_json: &str) -> Result<String, EngineError>;
+    fn match_vulnerabilities(
+        &self,
+        report_json: &str,
+        records_json: &[String],
+        options_json: &str,
+    ) -> Result<String, EngineError>;
     /// Renders the report (JSON) as `format`.
     fn render(&self, report_json: &str, format: &str) -> Result<String, EngineError>;
 }
@@ -100,6 +113,8 @@ pub fn create_with_cache(
 ) -> Result<Box<dyn Engine>, EngineError> {
     match kind {
         EngineKind::Native => Ok(Box::new(native::NativeEngine)),
-        EngineKind::Wasm => Ok(Box::new(wasm::WasmEngine::with_cache_dir(limits, cache_dir)?)),
+        EngineKind::Wasm => Ok(Box::new(wasm::WasmEngine::with_cache_dir(
+            limits, cache_dir,
+        )?)),
     }
 }

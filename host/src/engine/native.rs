@@ -13,7 +13,9 @@ impl LayerSession for NativeSession {
     }
 
     fn add_file(&mut self, path: &str, content: &[u8]) -> Result<(), EngineError> {
-        self.0.add_file(path, content).map_err(EngineError::Analysis)
+        self.0
+            .add_file(path, content)
+            .map_err(EngineError::Analysis)
     }
 
     fn finish(mut self: Box<Self>) -> Result<String, EngineError> {
@@ -30,12 +32,23 @@ impl Engine for NativeEngine {
         Ok(Box::new(NativeSession(api::LayerSession::new(diff_id))))
     }
 
-    fn merge(&self, image_json: &str, layers_json: &[String], options_json: &str) -> Result<String, EngineError> {
+    fn merge(
+        &self,
+        image_json: &str,
+        layers_json: &[String],
+        options_json: &str,
+    ) -> Result<String, EngineError> {
         api::merge_json(image_json, layers_json, options_json).map_err(EngineError::Analysis)
     }
 
-    fn match_vulnerabilities(&self, report_json: &str, records_json: &[String], options_json: &str) -> Result<String, EngineError> {
-        api::match_vulnerabilities_json(report_json, records_json, options_json).map_err(EngineError::Analysis)
+    fn match_vulnerabilities(
+        &self,
+        report_json: &str,
+        records_json: &[String],
+        options_json: &str,
+    ) -> Result<String, EngineError> {
+        api::match_vulnerabilities_json(report_json, records_json, options_json)
+            .map_err(EngineError::Analysis)
     }
 
     fn render(&self, report_json: &str, format: &str) -> Result<String, EngineError> {

@@ -14,9 +14,9 @@
 //! a bounded total time, so a dead registry fails in bounded time.
 use super::RegistryOptions;
 use super::errors::RegistryError;
+use crate::http_retry::{retry_after, retryable_status, transient};
 use std::io::Read;
 use std::path::Path;
-use crate::http_retry::{retry_after, retryable_status, transient};
 use std::time::{Duration, Instant};
 use ureq::http::{self, Response};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -257,9 +257,6 @@ pub fn connect(
         detail,
     })
 }
-
-
-
 
 /// Reads at most `limit` bytes of a body (error bodies, JSON documents).
 pub fn read_body(resp: Response<Body>, limit: u64) -> Result<Vec<u8>, std::io::Error> {

@@ -316,7 +316,11 @@ impl Session {
     }
 
     /// Fetches a small blob (the config) whole, checking size and digest.
-    pub(crate) fn fetch_small_blob(&self, digest: &Digest, size: u64) -> Result<Vec<u8>, RegistryError> {
+    pub(crate) fn fetch_small_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
         let display = format!("{} blob {digest}", self.reference.repo_display());
         if size > self.limits.max_json_size {
             return Err(ImageError::TooLarge {

@@ -19,13 +19,13 @@
 //!   sha-256=:…:`, or `Digest: SHA-256=…`) it must match; and the zip's central
 //!   directory must be readable (each entry's CRC-32 is checked when it is read).
 //!   The SHA-256 of every accepted file is recorded in the database.
+use crate::http_retry;
 use md5::Md5;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use crate::http_retry;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use ureq::Agent;
@@ -176,7 +176,9 @@ impl Downloader {
             path: dir.display().to_string(),
             source,
         })?;
-        let tls = TlsConfig::builder().root_certs(crate::registry::client::system_roots()).build();
+        let tls = TlsConfig::builder()
+            .root_certs(crate::registry::client::system_roots())
+            .build();
         let agent = Agent::config_builder()
             .http_status_as_error(false)
             .tls_config(tls)
@@ -255,7 +257,12 @@ impl Downloader {
 
     /// Full-jitter exponential backoff, or the server's `Retry-After` (capped).
     fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        http_retry::backoff(attempt, self.options.base_delay, self.options.max_delay, retry_after)
+        http_retry::backoff(
+            attempt,
+            self.options.base_delay,
+            self.options.max_delay,
+            retry_after,
+        )
     }
 
     /// One request. On failure, says whether to retry and any `Retry-After`.
@@ -336,7 +343,10 @@ impl Downloader {
                 ));
             }
             s if http_retry::retryable_status(s) => {
-                return Err((Attempt::Transient(format!("HTTP {s}")), http_retry::retry_after(&resp)));
+                return Err((
+                    Attempt::Transient(format!("HTTP {s}")),
+                    http_retry::retry_after(&resp),
+                ));
             }
             s => return Err((Attempt::Fatal(format!("HTTP {s}")), None)),
         }
@@ -606,9 +616,6 @@ fn content_range(h: &str) -> Option<(u64, u64, Option<u64>)> {
     };
     Some((first, last, total))
 }
-
-
-
 
 #[cfg(test)]
 mod tests {

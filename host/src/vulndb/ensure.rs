@@ -73,7 +73,9 @@ pub fn ensure(settings: &DbSettings, needed: &[String]) -> Result<ReadyDb, Unava
         (Err(_), UpdatePolicy::Auto) => true,
         (Ok(db), UpdatePolicy::Auto) => {
             let status = db.status();
-            let missing = needed.iter().any(|n| !status.ecosystems.iter().any(|e| &e.name == n));
+            let missing = needed
+                .iter()
+                .any(|n| !status.ecosystems.iter().any(|e| &e.name == n));
             let since_check = now_unix().saturating_sub(status.checked_at).max(0) as u64;
             missing || since_check >= settings.update_interval.as_secs()
         }
@@ -81,7 +83,12 @@ pub fn ensure(settings: &DbSettings, needed: &[String]) -> Result<ReadyDb, Unava
     let db = if refresh {
         // The open handle is dropped first: the update renames over the file.
         let existing: Vec<String> = match &current {
-            Ok(db) => db.status().ecosystems.iter().map(|e| e.name.clone()).collect(),
+            Ok(db) => db
+                .status()
+                .ecosystems
+                .iter()
+                .map(|e| e.name.clone())
+                .collect(),
             Err(_) => Vec::new(),
         };
         drop(current);
@@ -133,10 +140,18 @@ fn refresh_db(
     warnings: &mut Vec<String>,
 ) -> Result<(), String> {
     if !settings.repositories.is_empty() {
-        let options = PullOptions { registry: settings.registry.clone(), ..PullOptions::default() };
+        let options = PullOptions {
+            registry: settings.registry.clone(),
+            ..PullOptions::default()
+        };
         let report = artifact::pull(&settings.cache_root, &settings.repositories, &options)
             .map_err(|e| e.to_string())?;
-        warnings.extend(report.skipped.iter().map(|s| format!("database repository skipped: {s}")));
+        warnings.extend(
+            report
+                .skipped
+                .iter()
+                .map(|s| format!("database repository skipped: {s}")),
+        );
         return Ok(());
     }
     let mut options = UpdateOptions::new(settings.cache_root.clone());
@@ -152,14 +167,18 @@ fn refresh_db(
     // A scan waits less for a concurrent update than `db update` does: the other
     // job is building the same data, and the cached database is a fine fallback.
     options.lock_timeout = Duration::from_secs(300);
-    super::update(&options).map(|_| ()).map_err(|e| e.to_string())
+    super::update(&options)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Parses a duration as `90s`, `45m`, `12h`, `7d` (or plain seconds).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = digits.parse().map_err(|_| format!("`{s}` is not a duration (e.g. 12h, 7d)"))?;
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 12h, 7d)"))?;
     let scale = match unit {
         "" | "s" => 1,
         "m" => 60,

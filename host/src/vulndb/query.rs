@@ -150,8 +150,7 @@ impl VulnDb {
                 format!("schema version {version}, this Customs reads version {SCHEMA_VERSION}"),
             ));
         }
-        let fully_checked =
-            integrity == Integrity::Full || !super::verified::is_remembered(path);
+        let fully_checked = integrity == Integrity::Full || !super::verified::is_remembered(path);
         if fully_checked {
             let check: String = conn
                 .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
@@ -204,7 +203,10 @@ impl VulnDb {
     }
 
     /// The rowids of the records with an affected entry under any of `keys`.
-    fn rids_under<K: AsRef<str>, N: AsRef<str>>(&self, keys: &[(K, N)]) -> Result<BTreeSet<i64>, StoreError> {
+    fn rids_under<K: AsRef<str>, N: AsRef<str>>(
+        &self,
+        keys: &[(K, N)],
+    ) -> Result<BTreeSet<i64>, StoreError> {
         let e = |x: rusqlite::Error| err(&self.path, x);
         let mut stmt = self
             .conn
@@ -335,9 +337,18 @@ impl VulnDb {
         let own: BTreeSet<&str> = out.iter().map(|(id, _)| id.as_str()).collect();
         let mut missing = BTreeSet::new();
         for (id, text) in &out {
-            let refs: References = serde_json::from_str(text)
-                .map_err(|e| err(&self.path, format!("record {id}: {}", super::one_line(&e.to_string(), 200))))?;
-            missing.extend(refs.aliases.into_iter().chain(refs.upstream).filter(|r| !own.contains(r.as_str())));
+            let refs: References = serde_json::from_str(text).map_err(|e| {
+                err(
+                    &self.path,
+                    format!("record {id}: {}", super::one_line(&e.to_string(), 200)),
+                )
+            })?;
+            missing.extend(
+                refs.aliases
+                    .into_iter()
+                    .chain(refs.upstream)
+                    .filter(|r| !own.contains(r.as_str())),
+            );
         }
         let missing: Vec<String> = missing.into_iter().collect();
         let extra = self.rids_for(&missing, "SELECT rid FROM ids WHERE id = ?1 AND own = 1")?;

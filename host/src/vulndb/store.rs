@@ -437,9 +437,12 @@ fn decompress_record(id: &str, size: i64, blob: &[u8]) -> Result<Vec<u8>, String
         let mut slot = cell.borrow_mut();
         let context = match slot.as_mut() {
             Some(c) => c,
-            None => slot.insert(zstd::bulk::Decompressor::new().map_err(|e| format!("record {id}: {e}"))?),
+            None => slot
+                .insert(zstd::bulk::Decompressor::new().map_err(|e| format!("record {id}: {e}"))?),
         };
-        context.decompress(blob, size).map_err(|e| format!("record {id}: damaged ({e})"))
+        context
+            .decompress(blob, size)
+            .map_err(|e| format!("record {id}: damaged ({e})"))
     })?;
     if json.len() != size {
         return Err(format!(

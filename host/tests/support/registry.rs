@@ -157,7 +157,10 @@ pub fn corrupt(path: &Path) {
 
 /// Reads one HTTP/1.1 request: the request line, the header lines and at most
 /// `max_body` bytes of body.
-pub fn read_request(s: &mut BufReader<TcpStream>, max_body: usize) -> Option<(String, Vec<String>, Vec<u8>)> {
+pub fn read_request(
+    s: &mut BufReader<TcpStream>,
+    max_body: usize,
+) -> Option<(String, Vec<String>, Vec<u8>)> {
     let mut line = String::new();
     s.read_line(&mut line).ok()?;
     if line.is_empty() {
@@ -392,7 +395,12 @@ impl TokenServer {
                 );
             }
         });
-        TokenServer { port, posts, gets, scopes: scopes_seen }
+        TokenServer {
+            port,
+            posts,
+            gets,
+            scopes: scopes_seen,
+        }
     }
 }
 

@@ -11,7 +11,9 @@ pub(super) fn uri_path(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(char::from(b)),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(b))
+            }
             b'/' if keep_slash => out.push('/'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -29,7 +31,10 @@ pub(super) fn markdown(s: &str) -> String {
     let text = super::super::text::clean(s);
     let mut out = String::with_capacity(text.len());
     for (i, c) in text.chars().enumerate() {
-        let inline = matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~');
+        let inline = matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~'
+        );
         if inline || (i == 0 && matches!(c, '#' | '-' | '+' | '=')) {
             out.push('\\');
         }
@@ -37,7 +42,12 @@ pub(super) fn markdown(s: &str) -> String {
     }
     // `1. text` / `1) text` at the start of a line is an ordered list item.
     let digits = out.chars().take_while(char::is_ascii_digit).count();
-    if digits > 0 && matches!(out.get(digits..).and_then(|rest| rest.chars().next()), Some('.' | ')')) {
+    if digits > 0
+        && matches!(
+            out.get(digits..).and_then(|rest| rest.chars().next()),
+            Some('.' | ')')
+        )
+    {
         out.insert(digits, '\\');
     }
     out
@@ -56,7 +66,10 @@ mod tests {
 
     #[test]
     fn markdown_is_literal() {
-        assert_eq!(markdown("[x](http://e) <b>|"), "\\[x\\](http://e) \\<b\\>\\|");
+        assert_eq!(
+            markdown("[x](http://e) <b>|"),
+            "\\[x\\](http://e) \\<b\\>\\|"
+        );
         assert_eq!(markdown("a\nb\u{1b}"), "a b");
         assert_eq!(markdown("CVE-2023-4911 (x)"), "CVE-2023-4911 (x)");
         assert_eq!(markdown("# not a heading"), "\\# not a heading");

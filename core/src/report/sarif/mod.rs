@@ -18,21 +18,28 @@ use crate::model::Report;
 use crate::report::text::clean;
 use crate::vuln::VulnSection;
 use types::{
-    DatabaseProperties, DescriptorReference, Driver, GateProperties, HiddenProperties, Invocation, Log, Notification,
-    Run, RunProperties, Text, Tool,
+    DatabaseProperties, DescriptorReference, Driver, GateProperties, HiddenProperties, Invocation,
+    Log, Notification, Run, RunProperties, Text, Tool,
 };
 
 /// The OASIS schema of SARIF 2.1.0 (errata 01), the one the tests validate against.
-const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/customs-scanner/customs";
 
 pub(super) fn log(report: &Report) -> Log {
     let section = report.vulnerabilities.as_ref();
     let findings = section.into_iter().flat_map(|s| {
-        s.findings.iter().map(|f| (f, None)).chain(s.suppressed.iter().map(|x| (&x.finding, Some(&x.suppressed))))
+        s.findings.iter().map(|f| (f, None)).chain(
+            s.suppressed
+                .iter()
+                .map(|x| (&x.finding, Some(&x.suppressed))),
+        )
     });
     let (rules, rule_index) = rules::rules(findings.clone().map(|(f, _)| f));
-    let results = findings.filter_map(|(f, by)| results::result(report, f, by, &rule_index)).collect();
+    let results = findings
+        .filter_map(|(f, by)| results::result(report, f, by, &rule_index))
+        .collect();
     Log {
         schema: SCHEMA,
         version: "2.1.0",
@@ -67,7 +74,11 @@ fn invocation(section: Option<&VulnSection>) -> Invocation {
         }
         let p = &s.policy;
         for n in &p.expired_ignores {
-            let when = n.expires.as_deref().map(|e| format!(" on {}", clean(e))).unwrap_or_default();
+            let when = n
+                .expires
+                .as_deref()
+                .map(|e| format!(" on {}", clean(e)))
+                .unwrap_or_default();
             configuration.push(notification(
                 "expired-ignore",
                 "warning",
@@ -82,14 +93,22 @@ fn invocation(section: Option<&VulnSection>) -> Invocation {
             configuration.push(notification(
                 "stale-ignore",
                 "note",
-                format!("Ignore rule {} for {} matched no finding.", clean(&n.origin), clean(&n.subject)),
+                format!(
+                    "Ignore rule {} for {} matched no finding.",
+                    clean(&n.origin),
+                    clean(&n.subject)
+                ),
             ));
         }
         for n in &p.unmatched_vex {
             configuration.push(notification(
                 "unmatched-vex",
                 "note",
-                format!("VEX statement {} for {} matched no finding.", clean(&n.origin), clean(&n.subject)),
+                format!(
+                    "VEX statement {} for {} matched no finding.",
+                    clean(&n.origin),
+                    clean(&n.subject)
+                ),
             ));
         }
     }
@@ -101,7 +120,11 @@ fn invocation(section: Option<&VulnSection>) -> Invocation {
 }
 
 fn notification(id: &'static str, level: &'static str, text: String) -> Notification {
-    Notification { descriptor: DescriptorReference { id }, level, message: Text { text } }
+    Notification {
+        descriptor: DescriptorReference { id },
+        level,
+        message: Text { text },
+    }
 }
 
 fn run_properties(report: &Report) -> RunProperties {
@@ -113,14 +136,21 @@ fn run_properties(report: &Report) -> RunProperties {
         manifest_digest: meta.manifest_digest.clone(),
         repo_tags: meta.tags.clone(),
         platform: meta.platform.clone(),
-        os: report.image.os.as_ref().map(|os| format!("{} {}", os.family, os.version)),
+        os: report
+            .image
+            .os
+            .as_ref()
+            .map(|os| format!("{} {}", os.family, os.version)),
         scanners: report.scanners.clone(),
         database: section.map(|s| DatabaseProperties {
             built_at: s.database.built_at.clone(),
             build_id: s.database.build_id.clone(),
             schema_version: s.database.schema_version,
         }),
-        hidden: section.map(|s| HiddenProperties { by_severity: s.hidden.by_severity, unfixed: s.hidden.unfixed }),
+        hidden: section.map(|s| HiddenProperties {
+            by_severity: s.hidden.by_severity,
+            unfixed: s.hidden.unfixed,
+        }),
         gate: section.map(|s| GateProperties {
             enabled: s.gate.enabled,
             fail_on: s.gate.fail_on.as_str(),

@@ -28,8 +28,8 @@
 use super::escape;
 use super::rules::level;
 use super::types::{
-    ArtifactLocation, Cvss, Location, LogicalLocation, PhysicalLocation, Region, ResultProperties, SarifResult,
-    Suppression, SuppressionProperties, Text,
+    ArtifactLocation, Cvss, Location, LogicalLocation, PhysicalLocation, Region, ResultProperties,
+    SarifResult, Suppression, SuppressionProperties, Text,
 };
 use crate::model::Report;
 use crate::policy::SuppressedBy;
@@ -47,12 +47,19 @@ pub(super) fn result(
     rule_index: &BTreeMap<String, usize>,
 ) -> Option<SarifResult> {
     let index = *rule_index.get(&f.id)?;
-    let layer_index = report.image.meta.layers.iter().position(|l| l.diff_id == f.layer);
+    let layer_index = report
+        .image
+        .meta
+        .layers
+        .iter()
+        .position(|l| l.diff_id == f.layer);
     Some(SarifResult {
         rule_id: f.id.clone(),
         rule_index: index,
         level: level(f.severity),
-        message: Text { text: message(report, f, layer_index) },
+        message: Text {
+            text: message(report, f, layer_index),
+        },
         locations: vec![location(report, f, layer_index)],
         partial_fingerprints: BTreeMap::from([(fingerprint::KEY, fingerprint::of(f))]),
         suppressions: suppressed_by.map(suppression).into_iter().collect(),
@@ -68,7 +75,11 @@ fn message(report: &Report, f: &Finding, layer_index: Option<usize>) -> String {
     let rating = if f.severity_source.is_empty() || f.severity_source == "none" {
         f.severity.as_str().to_string()
     } else {
-        format!("{}, rated by {}", f.severity.as_str(), clean(&f.severity_source))
+        format!(
+            "{}, rated by {}",
+            f.severity.as_str(),
+            clean(&f.severity_source)
+        )
     };
     let mut text = format!(
         "Package {} {} is affected by {} ({rating}).",
@@ -126,12 +137,19 @@ fn location(report: &Report, f: &Finding, layer_index: Option<usize>) -> Locatio
     }
     Location {
         physical_location: PhysicalLocation {
-            artifact_location: ArtifactLocation { uri: artifact_uri(report, f), uri_base_id: "ROOTPATH" },
+            artifact_location: ArtifactLocation {
+                uri: artifact_uri(report, f),
+                uri_base_id: "ROOTPATH",
+            },
             region: Region { start_line: 1 },
         },
         logical_locations: logical,
         message: Text {
-            text: format!("{} {} in {image}", clean(&f.name), clean(&f.installed_version)),
+            text: format!(
+                "{} {} in {image}",
+                clean(&f.name),
+                clean(&f.installed_version)
+            ),
         },
     }
 }
@@ -147,19 +165,29 @@ fn artifact_uri(report: &Report, f: &Finding) -> String {
             .packages
             .iter()
             .find(|p| {
-                p.name == f.name && p.version == f.installed_version && (f.layer.is_empty() || p.layer == f.layer)
+                p.name == f.name
+                    && p.version == f.installed_version
+                    && (f.layer.is_empty() || p.layer == f.layer)
             })
             .map(|p| p.db_path.as_str())
             .filter(|p| !p.is_empty())
             .unwrap_or(&report.image.meta.reference)
     };
     let uri = escape::uri_path(path.trim_start_matches('/'), true);
-    if uri.is_empty() { "image".to_string() } else { uri }
+    if uri.is_empty() {
+        "image".to_string()
+    } else {
+        uri
+    }
 }
 
 fn suppression(by: &SuppressedBy) -> Suppression {
     match by {
-        SuppressedBy::Ignore { origin, reason, expires } => Suppression {
+        SuppressedBy::Ignore {
+            origin,
+            reason,
+            expires,
+        } => Suppression {
             kind: "external",
             status: "accepted",
             // Services show the justification as the dismissal comment: it says where
@@ -168,7 +196,10 @@ fn suppression(by: &SuppressedBy) -> Suppression {
                 "{} (ignore rule {}{})",
                 clean(reason),
                 clean(origin),
-                expires.as_deref().map(|e| format!(", until {}", clean(e))).unwrap_or_default()
+                expires
+                    .as_deref()
+                    .map(|e| format!(", until {}", clean(e)))
+                    .unwrap_or_default()
             ),
             properties: SuppressionProperties {
                 suppressed_by: "ignore",
@@ -178,7 +209,13 @@ fn suppression(by: &SuppressedBy) -> Suppression {
                 vex_justification: None,
             },
         },
-        SuppressedBy::Vex { document, origin, status, justification, statement } => {
+        SuppressedBy::Vex {
+            document,
+            origin,
+            status,
+            justification,
+            statement,
+        } => {
             let place = if origin.is_empty() { document } else { origin };
             let mut why = format!("VEX {}: {}", clean(place), clean(status));
             if let Some(j) = justification {
@@ -219,7 +256,11 @@ fn properties(f: &Finding, layer_index: Option<usize>) -> ResultProperties {
         layer: f.layer.clone(),
         layer_index,
         aliases: f.aliases.clone(),
-        cvss: f.cvss.as_ref().map(|c| Cvss { version: c.version.clone(), vector: c.vector.clone(), score: c.score }),
+        cvss: f.cvss.as_ref().map(|c| Cvss {
+            version: c.version.clone(),
+            vector: c.vector.clone(),
+            score: c.score,
+        }),
     }
 }
 
@@ -229,6 +270,9 @@ mod tests {
 
     #[test]
     fn unfixed_statuses_have_words() {
-        assert_eq!(unfixed_words(Status::WillNotFix), "the distribution will not fix it in this release");
+        assert_eq!(
+            unfixed_words(Status::WillNotFix),
+            "the distribution will not fix it in this release"
+        );
     }
 }

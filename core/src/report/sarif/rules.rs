@@ -12,7 +12,9 @@ const SHORT_DESCRIPTION_WIDTH: usize = 200;
 
 /// The rules for `findings` (reported and suppressed alike: a suppressed result needs
 /// its rule too), sorted by id, and each id's index in that list.
-pub(super) fn rules<'a>(findings: impl Iterator<Item = &'a Finding>) -> (Vec<Rule>, BTreeMap<String, usize>) {
+pub(super) fn rules<'a>(
+    findings: impl Iterator<Item = &'a Finding>,
+) -> (Vec<Rule>, BTreeMap<String, usize>) {
     let mut by_id: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         by_id.entry(f.id.as_str()).or_default().push(f);
@@ -20,7 +22,9 @@ pub(super) fn rules<'a>(findings: impl Iterator<Item = &'a Finding>) -> (Vec<Rul
     let mut rules = Vec::with_capacity(by_id.len());
     let mut index = BTreeMap::new();
     for (id, group) in by_id {
-        let Some(worst) = most_severe(&group) else { continue };
+        let Some(worst) = most_severe(&group) else {
+            continue;
+        };
         index.insert(id.to_string(), rules.len());
         rules.push(rule(id, worst, &group));
     }
@@ -32,20 +36,43 @@ pub(super) fn rules<'a>(findings: impl Iterator<Item = &'a Finding>) -> (Vec<Rul
 /// severity, so it takes the one that matters most.
 fn most_severe<'a>(group: &[&'a Finding]) -> Option<&'a Finding> {
     group.iter().copied().max_by(|a, b| {
-        a.severity.cmp(&b.severity).then(security_severity(a).total_cmp(&security_severity(b)))
+        a.severity
+            .cmp(&b.severity)
+            .then(security_severity(a).total_cmp(&security_severity(b)))
     })
 }
 
 /// The rule for advisory `id`, found in `group`, described by its `worst` finding.
 fn rule(id: &str, worst: &Finding, group: &[&Finding]) -> Rule {
-    let title = group.iter().map(|f| f.title.as_str()).find(|t| !t.trim().is_empty()).unwrap_or("");
-    let mut aliases: Vec<&str> = group.iter().flat_map(|f| f.aliases.iter().map(String::as_str)).collect();
+    let title = group
+        .iter()
+        .map(|f| f.title.as_str())
+        .find(|t| !t.trim().is_empty())
+        .unwrap_or("");
+    let mut aliases: Vec<&str> = group
+        .iter()
+        .flat_map(|f| f.aliases.iter().map(String::as_str))
+        .collect();
     aliases.sort_unstable();
     aliases.dedup();
     let help_uri = help_uri(id);
-    let clean_title = clean(title).split_whitespace().collect::<Vec<_>>().join(" ");
-    let short = clean_cell(if clean_title.is_empty() { id } else { &clean_title }, SHORT_DESCRIPTION_WIDTH);
-    let mut full = if clean_title.is_empty() { clean(id) } else { clean_title.clone() };
+    let clean_title = clean(title)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let short = clean_cell(
+        if clean_title.is_empty() {
+            id
+        } else {
+            &clean_title
+        },
+        SHORT_DESCRIPTION_WIDTH,
+    );
+    let mut full = if clean_title.is_empty() {
+        clean(id)
+    } else {
+        clean_title.clone()
+    };
     if !aliases.is_empty() {
         full.push_str(&format!(" (also known as {})", clean(&aliases.join(", "))));
     }
@@ -53,12 +80,18 @@ fn rule(id: &str, worst: &Finding, group: &[&Finding]) -> Rule {
         id: id.to_string(),
         short_description: Text { text: short },
         full_description: Text { text: full },
-        default_configuration: Configuration { level: level(worst.severity) },
+        default_configuration: Configuration {
+            level: level(worst.severity),
+        },
         help: help(id, worst, &clean_title, &aliases, &help_uri),
         help_uri,
         properties: RuleProperties {
             security_severity: format!("{:.1}", security_severity(worst)),
-            tags: vec!["vulnerability".to_string(), "security".to_string(), worst.severity.as_str().to_string()],
+            tags: vec![
+                "vulnerability".to_string(),
+                "security".to_string(),
+                worst.severity.as_str().to_string(),
+            ],
         },
     }
 }
@@ -66,7 +99,10 @@ fn rule(id: &str, worst: &Finding, group: &[&Finding]) -> Rule {
 /// OSV.dev has a page for every id the database is built from (OSV records, their
 /// aliases and upstream ids), whatever the ecosystem.
 fn help_uri(id: &str) -> String {
-    format!("https://osv.dev/vulnerability/{}", escape::uri_path(id, false))
+    format!(
+        "https://osv.dev/vulnerability/{}",
+        escape::uri_path(id, false)
+    )
 }
 
 fn help(id: &str, worst: &Finding, title: &str, aliases: &[&str], uri: &str) -> Help {
@@ -89,8 +125,14 @@ fn help(id: &str, worst: &Finding, title: &str, aliases: &[&str], uri: &str) -> 
         "**Vulnerability {}**\n\n| Severity | CVSS | Aliases |\n| --- | --- | --- |\n| {} | {} | {} |\n\n",
         escape::markdown(id),
         escape::markdown(&severity),
-        cvss.as_deref().map(escape::markdown).unwrap_or_else(|| "none".to_string()),
-        if md_aliases.is_empty() { "none".to_string() } else { md_aliases.join(", ") },
+        cvss.as_deref()
+            .map(escape::markdown)
+            .unwrap_or_else(|| "none".to_string()),
+        if md_aliases.is_empty() {
+            "none".to_string()
+        } else {
+            md_aliases.join(", ")
+        },
     );
     if !title.is_empty() {
         markdown.push_str(&format!("{}\n\n", escape::markdown(title)));
@@ -104,7 +146,11 @@ fn severity_words(f: &Finding) -> String {
     if f.severity_source.is_empty() || f.severity_source == "none" {
         f.severity.as_str().to_string()
     } else {
-        format!("{} (rated by {})", f.severity.as_str(), clean(&f.severity_source))
+        format!(
+            "{} (rated by {})",
+            f.severity.as_str(),
+            clean(&f.severity_source)
+        )
     }
 }
 
@@ -136,7 +182,13 @@ pub(super) fn level(severity: Severity) -> &'static str {
 /// UNKNOWN is 0.0 (no rating to rank by).
 pub(super) fn security_severity(f: &Finding) -> f64 {
     match &f.cvss {
-        Some(c) if c.score.is_finite() && (0.0..=10.0).contains(&c.score) && band(c.score) == f.severity => c.score,
+        Some(c)
+            if c.score.is_finite()
+                && (0.0..=10.0).contains(&c.score)
+                && band(c.score) == f.severity =>
+        {
+            c.score
+        }
         _ => level_score(f.severity),
     }
 }
@@ -202,7 +254,10 @@ mod tests {
         // Debian says LOW for a 9.8 vector: the dashboard follows Debian.
         assert_eq!(security_severity(&finding(Severity::Low, Some(9.8))), 2.0);
         assert_eq!(security_severity(&finding(Severity::Critical, None)), 9.5);
-        assert_eq!(security_severity(&finding(Severity::Medium, Some(f64::NAN))), 5.5);
+        assert_eq!(
+            security_severity(&finding(Severity::Medium, Some(f64::NAN))),
+            5.5
+        );
         assert_eq!(security_severity(&finding(Severity::Unknown, None)), 0.0);
     }
 
@@ -215,6 +270,9 @@ mod tests {
         assert_eq!(index.get("CVE-2023-4911"), Some(&0));
         assert_eq!(rules[0].default_configuration.level, "error");
         assert_eq!(rules[0].properties.security_severity, "7.8");
-        assert_eq!(rules[0].help_uri, "https://osv.dev/vulnerability/CVE-2023-4911");
+        assert_eq!(
+            rules[0].help_uri,
+            "https://osv.dev/vulnerability/CVE-2023-4911"
+        );
     }
 }
