@@ -24,6 +24,17 @@ bash scripts/build-test-images.sh
 CUSTOMS_CORE_COMPONENT=$(bash scripts/build-core-wasm.sh)
 export CUSTOMS_CORE_COMPONENT
 
+# Formatting is part of the test: rustfmt's defaults, no configuration. Reported after
+# the summary, where it is seen.
+fmt_problem=
+if cargo fmt --version >/dev/null 2>&1; then
+  if ! unformatted=$(cargo fmt --all -- --check -l 2>&1); then
+    fmt_problem="the tree is not formatted; run \`cargo fmt --all\`: $(echo "$unformatted" | tr '\n' ' ')"
+  fi
+else
+  echo "test: rustfmt is not installed; formatting not checked" >&2
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
@@ -31,4 +42,8 @@ cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) s += $(i-1) } }
      END { printf "summary: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+if [ -n "$fmt_problem" ]; then
+  echo "test: $fmt_problem" >&2
+  [ "$status" = 0 ] && status=1
+fi
 exit "$status"
