@@ -22,7 +22,7 @@ pub struct RegistryArgs {
     /// Read the registry password from standard input.
     #[arg(long, conflicts_with = "password")]
     pub password_stdin: bool,
-    /// Allow plain HTTP or unverified TLS for this registry (HOST[:PORT]); repeatable.
+    /// Allow plain HTTP or unverified TLS for this registry; repeatable.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,
     /// Trust this CA certificate (PEM) for registries; repeatable.

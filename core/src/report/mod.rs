@@ -5,9 +5,9 @@
 //! Rendering lives in the core so that every host (CLI, a browser, a registry hook)
 //! prints the same bytes for the same report.
 //!
-//! Modules, one job each: [`table`] (the inventory table), [`vuln_table`] (the
-//! vulnerability part of the table), [`sarif`] (the SARIF log), [`text`] (cleaning and
-//! aligning cells), [`fingerprint`] (stable result identities for SARIF).
+//! Modules, one job each: `table` (the inventory table), `vuln_table` (the
+//! vulnerability part of the table), `sarif` (the SARIF log), `text` (cleaning and
+//! aligning cells), `fingerprint` (stable result identities for SARIF).
 mod fingerprint;
 mod sarif;
 mod table;

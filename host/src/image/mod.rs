@@ -9,8 +9,8 @@
 //! decompressed bytes as they pass and refuses to end cleanly unless both digests
 //! match what the manifest and the config promised.
 //!
-//! Layers may also live in a registry ([`crate::registry`]): a [`LayerSource`] then
-//! holds a [`RemoteBlob`] that opens an HTTP stream per call, and the same verifying
+//! Layers may also live in a registry ([`crate::registry`]): a `LayerSource` then
+//! holds a `RemoteBlob` that opens an HTTP stream per call, and the same verifying
 //! reader sits on top, so local and remote layers get exactly the same checks.
 //!
 //! Nothing is ever extracted to disk and no blob is ever held in memory whole (only
@@ -339,7 +339,7 @@ pub(crate) struct Resolved {
     pub layers: Vec<LayerSource>,
 }
 
-/// Opens the image named by `reference` (see [`reference`] for the syntax).
+/// Opens the image named by `reference` (see [`mod@reference`] for the syntax).
 /// `platform` picks from multi-platform indexes (default: the host's platform); for
 /// single-platform sources an explicitly requested platform must match the image.
 pub fn open(reference: &str, platform: Option<&Platform>) -> Result<Image, ImageError> {

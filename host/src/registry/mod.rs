@@ -18,7 +18,7 @@
 //! about the size of the client itself. The distribution API subset a puller needs
 //! (`/v2/`, manifests, blobs, token auth) is small and stable.
 //!
-//! Module map: [`reference`] (parsing and Docker Hub defaults), [`auth`]
+//! Module map: [`mod@reference`] (parsing and Docker Hub defaults), [`auth`]
 //! (credentials, challenges, tokens), [`client`] (TLS, insecure hosts, proxies,
 //! retries), [`manifest`] (indexes, platform choice, verification), [`push`] (blob
 //! uploads, manifests, sessions with push or pull scope), [`errors`].

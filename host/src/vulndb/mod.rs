@@ -7,13 +7,13 @@
 //! - [`ingest`]: reads an export zip (bounded: entry count, sizes, compression
 //!   ratio) and parses each entry as an OSV record, counting the ones that fail;
 //! - [`store`]: the on-disk format (SQLite) and its builder;
-//! - [`update`]: the atomic, locked update that ties the three together;
+//! - [`mod@update`]: the atomic, locked update that ties the three together;
 //! - [`query`]: what a scan reads ([`VulnDb`]);
 //! - [`artifact`]: publishing and installing the database as an OCI artifact
 //!   (`db push` / `db pull`);
 //! - [`ensure`]: how a scan gets a usable database (automatic update,
 //!   `--skip-db-update`, `--offline`, the stale-database warning);
-//! - [`verified`]: remembers that the live file passed the full integrity check.
+//! - `verified`: remembers that the live file passed the full integrity check.
 //!
 //! Layout in the cache directory (`--cache-dir`, see [`crate::cache`]):
 //!

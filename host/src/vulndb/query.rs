@@ -8,7 +8,7 @@
 //! row counts it covers agree; each failure is one clear error that tells the user
 //! to run `customs db update`. Record blobs carry a zstd checksum that is verified
 //! when they are read. The structural check of the live database is skipped when the
-//! file is the very one that last passed it (see [`super::verified`]).
+//! file is the very one that last passed it (see `vulndb/verified.rs`).
 //!
 //! Lookups are one prepared statement per (key, name) pair on the `affected` primary
 //! key, then one per distinct record; for the ~2,000 packages of a large image this

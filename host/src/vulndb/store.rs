@@ -4,7 +4,7 @@
 //! of entries, cold, in a few milliseconds, without loading the whole database; a
 //! B-tree file with prepared statements gives that directly and is readable by
 //! several processes at once. It is also a single file, so an update can build a new
-//! one beside it and `rename` it over the live one atomically (see [`super::update`]);
+//! one beside it and `rename` it over the live one atomically (see [`mod@super::update`]);
 //! the file is never modified after that, so readers open it `immutable` (no locks,
 //! no journal). SQLite's format is stable, documented and has its own integrity
 //! check, which [`super::query::VulnDb::open`] runs. It is compiled into the host

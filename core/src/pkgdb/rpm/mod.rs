@@ -29,7 +29,7 @@
 //!   inventory.
 //! * `digest` is `md5:<hex>` of SIGMD5 (what Trivy reports), else `sha256:<hex>` from
 //!   SHA256HEADER.
-//! * `files` joins DIRNAMES[DIRINDEXES[i]] + BASENAMES[i] (or takes OLDFILENAMES of
+//! * `files` joins `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]` (or takes OLDFILENAMES of
 //!   pre-4.0 headers), strips the leading `/`, sorts and de-duplicates.
 use crate::{CoreError, model::Package};
 
