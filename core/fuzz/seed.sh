@@ -148,7 +148,9 @@ while read -r f; do
   fi
 done < <(samples "$pkgs/os-release")
 
-# version_compare: `<ecosystem byte>a\0b`, ecosystem 0 = deb, 1 = apk, 2 = rpm; one
+# version_compare: `<scheme byte>a\0b`, the byte an index into `version::Scheme::ALL`
+# (0 dpkg, 1 apk, 2 rpm, 3 PEP 440, 4 SemVer, 5 Maven, 6 NuGet, 7 Pub, 8 Composer,
+# 9 RubyGems, 10 CRAN, 11 Hackage); one
 # seed per comparison line of the version vectors (bounded: the generated files
 # have thousands of near-identical lines).
 mkdir -p "$out/version_compare"
@@ -169,6 +171,15 @@ vectors() { # ECOSYSTEM_BYTE DIR
 vectors 0 "$shared/versions/debian"
 vectors 1 "$shared/versions/alpine"
 vectors 2 "$shared/versions/rpm"
+vectors 3 "$shared/versions/pypi"
+vectors 4 "$shared/versions/semver"
+vectors 5 "$shared/versions/maven"
+vectors 6 "$shared/versions/nuget"
+vectors 7 "$shared/versions/pub"
+vectors 8 "$shared/versions/packagist"
+vectors 9 "$shared/versions/rubygems"
+vectors 10 "$shared/versions/cran"
+vectors 11 "$shared/versions/hackage"
 
 # layer_merge decodes its input with `arbitrary`; small real files still give it
 # useful bytes (and the target embeds valid samples of each format itself).

@@ -1,5 +1,7 @@
-//! Runs every version-ordering vector of the shared corpus (`versions/debian`,
-//! `versions/alpine`, `versions/rpm`) against `customs_core::version`.
+//! Runs the distro version-ordering vectors of the shared corpus (`versions/debian`,
+//! `versions/alpine`, `versions/rpm`) against `customs_core::version`; the language
+//! ecosystems' folders have a test file each (`versions_<folder>.rs`), and
+//! `every_corpus_folder_has_a_test` keeps the two lists in step.
 //!
 //! Formats (see `versions/SOURCES.md`): `a op b` lines with op in `<` `=` `>`; the dpkg
 //! parse cases as JSON; apk-tools' `version.data`, which adds fuzzy operators (`~`,
@@ -7,39 +9,18 @@
 //! Every file in those folders must be understood by one of the runners below, so a
 //! new file cannot be skipped silently, and each folder must yield a minimum number of
 //! checks, so an empty or truncated corpus fails.
+mod vectors;
+
 use customs_core::version::{apk, dpkg, rpm};
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn corpus() -> PathBuf {
-    match std::env::var_os("CUSTOMS_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    }
-}
-
-/// The files of one vector folder, sorted.
-fn files(eco: &str) -> Vec<PathBuf> {
-    let dir = corpus().join("versions").join(eco);
-    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus folder {}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no vector files in {}", dir.display());
-    out
-}
-
-fn name(path: &Path) -> String {
-    path.file_name().unwrap().to_string_lossy().into_owned()
-}
+use std::path::Path;
+use vectors::{Deliberate, Outcome, content_lines, files, name, run_pairs};
 
 /// Vectors where our answer deliberately differs from the file: (file, line, reason).
 /// Each must still fail as listed, so the list cannot go stale.
-const DELIBERATE: &[(&str, &str, &str)] = &[
+const DELIBERATE: &[Deliberate] = &[
     (
         "dpkg-upstream-parse.json",
         "0:0-",
@@ -67,109 +48,6 @@ const DELIBERATE: &[(&str, &str, &str)] = &[
          the invalid `--`, so `1-ruff2 < 1--ruff1`.",
     ),
 ];
-
-struct Outcome {
-    checks: usize,
-    failures: Vec<String>,
-    deliberate_hit: BTreeSet<(String, String)>,
-}
-
-impl Outcome {
-    fn new() -> Self {
-        Outcome {
-            checks: 0,
-            failures: Vec::new(),
-            deliberate_hit: BTreeSet::new(),
-        }
-    }
-
-    /// Records one check of `line` in `file`.
-    fn check(&mut self, file: &str, line: &str, ok: bool, detail: impl FnOnce() -> String) {
-        self.checks += 1;
-        let listed = DELIBERATE.iter().any(|(f, l, _)| *f == file && *l == line);
-        match (ok, listed) {
-            (true, false) => {}
-            (false, true) => {
-                self.deliberate_hit
-                    .insert((file.to_string(), line.to_string()));
-            }
-            (true, true) => self.failures.push(format!(
-                "{file}: `{line}` is listed as a deliberate difference but passes"
-            )),
-            (false, false) => self
-                .failures
-                .push(format!("{file}: `{line}`: {}", detail())),
-        }
-    }
-
-    fn finish(self, eco: &str, minimum: usize) {
-        let missed: Vec<_> = DELIBERATE
-            .iter()
-            .filter(|(f, l, _)| {
-                files(eco).iter().any(|p| name(p) == *f)
-                    && !self
-                        .deliberate_hit
-                        .contains(&(f.to_string(), l.to_string()))
-            })
-            .collect();
-        assert!(
-            missed.is_empty(),
-            "deliberate differences never met: {missed:?}"
-        );
-        assert!(
-            self.failures.is_empty(),
-            "{} of {} {eco} checks failed:\n{}",
-            self.failures.len(),
-            self.checks,
-            self.failures.join("\n")
-        );
-        assert!(
-            self.checks >= minimum,
-            "only {} {eco} checks ran, expected at least {minimum}",
-            self.checks
-        );
-        eprintln!("{eco}: {} checks passed", self.checks);
-    }
-}
-
-fn op_ordering(op: &str) -> Option<Ordering> {
-    match op {
-        "<" => Some(Ordering::Less),
-        "=" => Some(Ordering::Equal),
-        ">" => Some(Ordering::Greater),
-        _ => None,
-    }
-}
-
-/// The content lines of a vector file: blank lines and `#` / `//` comments removed,
-/// and a trailing `# comment` after the fields dropped.
-fn content_lines(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .map(|l| match l.find("\t#").or_else(|| l.find(" #")) {
-            Some(i) => l[..i].trim().to_string(),
-            None => l.trim().to_string(),
-        })
-        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("//"))
-        .collect()
-}
-
-/// Runs an `a op b` file with `cmp`, checking both directions.
-fn run_pairs(out: &mut Outcome, path: &Path, cmp: fn(&str, &str) -> Ordering) {
-    let file = name(path);
-    for line in content_lines(path) {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let [a, op, b] = fields[..] else {
-            panic!("{file}: malformed line `{line}`")
-        };
-        let want =
-            op_ordering(op).unwrap_or_else(|| panic!("{file}: unknown operator in `{line}`"));
-        let (got, back) = (cmp(a, b), cmp(b, a));
-        out.check(&file, &line, got == want && back == want.reverse(), || {
-            format!("got {got:?} (reverse {back:?}), want {want:?}")
-        });
-    }
-}
 
 /// Runs apk-tools' `version.data`.
 fn run_apk_data(out: &mut Outcome, path: &Path) {
@@ -276,7 +154,7 @@ fn run_dpkg_parse(out: &mut Outcome, path: &Path) {
 
 #[test]
 fn debian_vectors() {
-    let mut out = Outcome::new();
+    let mut out = Outcome::new(DELIBERATE);
     for path in files("debian") {
         match path.extension().and_then(|e| e.to_str()) {
             Some("txt") => run_pairs(&mut out, &path, dpkg::compare),
@@ -289,7 +167,7 @@ fn debian_vectors() {
 
 #[test]
 fn alpine_vectors() {
-    let mut out = Outcome::new();
+    let mut out = Outcome::new(DELIBERATE);
     for path in files("alpine") {
         match path.extension().and_then(|e| e.to_str()) {
             Some("txt") => run_pairs(&mut out, &path, apk::compare),
@@ -302,7 +180,7 @@ fn alpine_vectors() {
 
 #[test]
 fn rpm_vectors() {
-    let mut out = Outcome::new();
+    let mut out = Outcome::new(DELIBERATE);
     for path in files("rpm") {
         let file = name(&path);
         match path.extension().and_then(|e| e.to_str()) {
@@ -353,4 +231,32 @@ fn random_strings_are_antisymmetric() {
         let _ = dpkg::Version::parse(&a);
         let _ = apk::is_valid(&a);
     }
+}
+
+/// Every folder of `corpus/versions/` is run by a test: the distro folders here, each
+/// other folder by `tests/versions_<folder>.rs`. A folder added to the corpus without a
+/// test fails here instead of going unchecked.
+#[test]
+fn every_corpus_folder_has_a_test() {
+    const HERE: &[&str] = &["alpine", "debian", "rpm"];
+    let dir = vectors::corpus().join("versions");
+    let mut folders: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.is_dir())
+        .map(|p| name(&p))
+        .collect();
+    folders.sort();
+    assert!(folders.len() >= 12, "corpus folders: {folders:?}");
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let missing: Vec<&String> = folders
+        .iter()
+        .filter(|f| {
+            !HERE.contains(&f.as_str()) && !tests.join(format!("versions_{f}.rs")).is_file()
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "corpus folders without a test: {missing:?}"
+    );
 }

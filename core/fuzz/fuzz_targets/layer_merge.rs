@@ -139,8 +139,15 @@ impl Entry {
 #[derive(Arbitrary, Debug)]
 enum Op {
     Entries(Vec<Entry>),
-    File { path: PathSpec, content: Vec<u8> },
-    Sample { which: u8, path: PathSpec, tail: Vec<u8> },
+    File {
+        path: PathSpec,
+        content: Vec<u8>,
+    },
+    Sample {
+        which: u8,
+        path: PathSpec,
+        tail: Vec<u8>,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -184,7 +191,9 @@ fuzz_target!(|input: Input| {
                 }
                 Op::File { path, content } => session.add_file(&path.render(&wanted), content),
                 Op::Sample { which, path, tail } => {
-                    let mut content = SAMPLES[usize::from(*which) % SAMPLES.len()].as_bytes().to_vec();
+                    let mut content = SAMPLES[usize::from(*which) % SAMPLES.len()]
+                        .as_bytes()
+                        .to_vec();
                     content.extend_from_slice(tail);
                     session.add_file(&path.render(&wanted), &content)
                 }
@@ -203,7 +212,11 @@ fuzz_target!(|input: Input| {
         };
         if layer.finish_twice {
             assert_one_line(&session.finish().expect_err("a session finishes once"));
-            assert_one_line(&session.add_file("etc/os-release", b"ID=x").expect_err("finished session"));
+            assert_one_line(
+                &session
+                    .add_file("etc/os-release", b"ID=x")
+                    .expect_err("finished session"),
+            );
         }
         match &layer.tampered_facts {
             Some(t) => {
@@ -236,7 +249,10 @@ fuzz_target!(|input: Input| {
         platform: "linux/amd64".to_string(),
         layers: infos,
     };
-    let options = MergeOptions { scanners: input.scanners.clone(), tool_version: input.tool_version.clone() };
+    let options = MergeOptions {
+        scanners: input.scanners.clone(),
+        tool_version: input.tool_version.clone(),
+    };
     let image_json = match &input.tampered_image {
         Some(t) => {
             tampered = true;
@@ -253,8 +269,14 @@ fuzz_target!(|input: Input| {
     };
     match api::merge_json(&image_json, &layers_json, &options_json) {
         Ok(report_json) => {
-            let report: Report = serde_json::from_str(&report_json).expect("the merge's report parses");
-            assert!(report.packages.iter().all(|p| p.layer_index < report.image.meta.layers.len()));
+            let report: Report =
+                serde_json::from_str(&report_json).expect("the merge's report parses");
+            assert!(
+                report
+                    .packages
+                    .iter()
+                    .all(|p| p.layer_index < report.image.meta.layers.len())
+            );
             for format in ["json", "table"] {
                 api::render(&report_json, format).expect("a merged report renders");
             }

@@ -13,16 +13,31 @@ use std::collections::BTreeMap;
 fuzz_target!(|data: &[u8]| {
     let mut files = BTreeMap::new();
     for record in data.split(|&b| b == 0xFF) {
-        let Some((&which, content)) = record.split_first() else { continue };
+        let Some((&which, content)) = record.split_first() else {
+            continue;
+        };
         let path = OS_FILES[usize::from(which) % OS_FILES.len()];
-        files.insert(path.to_string(), String::from_utf8_lossy(content).into_owned());
+        files.insert(
+            path.to_string(),
+            String::from_utf8_lossy(content).into_owned(),
+        );
     }
     let detected = os::detect(&files);
     if let Some(info) = &detected {
         assert!(!info.family.is_empty(), "OS without family: {info:?}");
         assert!(!info.version.is_empty(), "OS without version: {info:?}");
-        assert!(OS_FILES.contains(&info.source.as_str()), "OS from unknown source: {info:?}");
-        assert!(files.contains_key(&info.source), "OS from a file that is absent: {info:?}");
+        assert!(
+            OS_FILES.contains(&info.source.as_str()),
+            "OS from unknown source: {info:?}"
+        );
+        assert!(
+            files.contains_key(&info.source),
+            "OS from a file that is absent: {info:?}"
+        );
     }
-    assert_eq!(os::detect(&files), detected, "detection is not deterministic");
+    assert_eq!(
+        os::detect(&files),
+        detected,
+        "detection is not deterministic"
+    );
 });

@@ -5,5 +5,9 @@ use customs_core::pkgdb::DbFormat;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    customs_core_fuzz::fuzz_db(DbFormat::RpmManifest, "var/lib/rpmmanifest/container-manifest-2", data);
+    customs_core_fuzz::fuzz_db(
+        DbFormat::RpmManifest,
+        "var/lib/rpmmanifest/container-manifest-2",
+        data,
+    );
 });

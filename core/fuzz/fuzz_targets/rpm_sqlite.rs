@@ -11,5 +11,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let (db, wal) = split_wal(data);
-    check_db(DbFormat::RpmSqlite, &pkgdb::parse_rpm_sqlite("var/lib/rpm/rpmdb.sqlite", db, wal));
+    check_db(
+        DbFormat::RpmSqlite,
+        &pkgdb::parse_rpm_sqlite("var/lib/rpm/rpmdb.sqlite", db, wal),
+    );
 });

@@ -1,30 +1,50 @@
-//! Fuzzes the version orderings of dpkg, apk and rpm.
+//! Fuzzes every version ordering (`version::Scheme::ALL`: dpkg, apk, rpm and the
+//! language ecosystems').
 //!
-//! Input: the first byte picks the ecosystem, the rest is two versions separated by
-//! the first NUL byte. Beyond not panicking, a comparison must be an order: reflexive
-//! (`a == a`) and antisymmetric (`cmp(a, b) == cmp(b, a).reverse()`); advisory
-//! matching silently goes wrong when it is not.
+//! Input: the first byte picks the scheme, the rest is up to three versions separated
+//! by NUL bytes. Beyond not panicking, a comparison must be an order: reflexive
+//! (`a == a`), antisymmetric (`cmp(a, b) == cmp(b, a).reverse()`) and transitive
+//! (`a <= b <= c` implies `a <= c`); advisory matching silently goes wrong when it is
+//! not.
 #![no_main]
 
-use customs_core::{model::Ecosystem, version};
+use customs_core::version::Scheme;
 use libfuzzer_sys::fuzz_target;
+use std::cmp::Ordering;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&which, rest)) = data.split_first() else { return };
-    let ecosystem = [Ecosystem::Deb, Ecosystem::Apk, Ecosystem::Rpm][usize::from(which) % 3];
-    let (a, b) = match rest.iter().position(|&c| c == 0) {
-        Some(at) => (&rest[..at], &rest[at + 1..]),
-        None => (rest, &rest[rest.len()..]),
+    let Some((&which, rest)) = data.split_first() else {
+        return;
     };
-    let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
-    let ab = version::compare(ecosystem, &a, &b);
-    let ba = version::compare(ecosystem, &b, &a);
-    assert_eq!(ab, ba.reverse(), "{ecosystem:?}: cmp({a:?}, {b:?}) = {ab:?} but cmp(b, a) = {ba:?}");
-    for v in [&a, &b] {
+    let scheme = Scheme::ALL[usize::from(which) % Scheme::ALL.len()];
+    let mut parts = rest.splitn(3, |&c| c == 0).map(String::from_utf8_lossy);
+    let a = parts.next().unwrap_or_default();
+    let b = parts.next().unwrap_or_default();
+    let c = parts.next().unwrap_or_default();
+    for (x, y) in [(&a, &b), (&b, &c), (&a, &c)] {
+        let xy = scheme.compare(x, y);
+        let yx = scheme.compare(y, x);
         assert_eq!(
-            version::compare(ecosystem, v, v),
-            std::cmp::Ordering::Equal,
-            "{ecosystem:?}: {v:?} is not equal to itself"
+            xy,
+            yx.reverse(),
+            "{scheme:?}: cmp({x:?}, {y:?}) = {xy:?} but cmp(y, x) = {yx:?}"
+        );
+    }
+    for v in [&a, &b, &c] {
+        assert_eq!(
+            scheme.compare(v, v),
+            Ordering::Equal,
+            "{scheme:?}: {v:?} is not equal to itself"
+        );
+    }
+    let ab = scheme.compare(&a, &b);
+    let bc = scheme.compare(&b, &c);
+    if ab != Ordering::Greater && bc != Ordering::Greater {
+        let ac = scheme.compare(&a, &c);
+        assert_ne!(
+            ac,
+            Ordering::Greater,
+            "{scheme:?}: {a:?} <= {b:?} <= {c:?} but {a:?} > {c:?}"
         );
     }
 });

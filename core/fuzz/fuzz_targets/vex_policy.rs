@@ -30,13 +30,31 @@ fn finding(id: &str, aliases: &[&str], name: &str, purl: &str) -> Finding {
 
 fuzz_target!(|data: &[u8]| {
     let findings = vec![
-        finding("CVE-2024-0001", &["DSA-1-1"], "libc6", "pkg:deb/debian/libc6@1.0-1?arch=amd64&distro=debian-12.5"),
-        finding("CVE-2024-0002", &[], "openssl", "pkg:deb/debian/openssl@1.0-1?distro=debian-12"),
-        finding("GHSA-aaaa-bbbb-cccc", &["CVE-2024-0003"], "zlib1g", "pkg:deb/debian/zlib1g@1:1.0-1"),
+        finding(
+            "CVE-2024-0001",
+            &["DSA-1-1"],
+            "libc6",
+            "pkg:deb/debian/libc6@1.0-1?arch=amd64&distro=debian-12.5",
+        ),
+        finding(
+            "CVE-2024-0002",
+            &[],
+            "openssl",
+            "pkg:deb/debian/openssl@1.0-1?distro=debian-12",
+        ),
+        finding(
+            "GHSA-aaaa-bbbb-cccc",
+            &["CVE-2024-0003"],
+            "zlib1g",
+            "pkg:deb/debian/zlib1g@1:1.0-1",
+        ),
     ];
     let policy = Policy {
         ignores: Vec::new(),
-        vex: vec![VexInput { name: "fuzz.openvex.json".into(), text: String::from_utf8_lossy(data).into_owned() }],
+        vex: vec![VexInput {
+            name: "fuzz.openvex.json".into(),
+            text: String::from_utf8_lossy(data).into_owned(),
+        }],
     };
     let context = PolicyContext {
         today: "2026-01-01".into(),
@@ -46,8 +64,17 @@ fuzz_target!(|data: &[u8]| {
     match policy::apply(findings.clone(), &policy, &context) {
         Err(e) => assert_one_line(&e.to_string()),
         Ok(outcome) => {
-            assert_eq!(outcome.kept.len() + outcome.suppressed.len(), findings.len(), "findings lost or invented");
-            assert!(outcome.unmatched_vex.iter().all(|n| n.origin.starts_with("fuzz.openvex.json")));
+            assert_eq!(
+                outcome.kept.len() + outcome.suppressed.len(),
+                findings.len(),
+                "findings lost or invented"
+            );
+            assert!(
+                outcome
+                    .unmatched_vex
+                    .iter()
+                    .all(|n| n.origin.starts_with("fuzz.openvex.json"))
+            );
         }
     }
 });

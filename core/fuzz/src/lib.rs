@@ -15,7 +15,10 @@ pub const WAL_SEPARATOR: &[u8] = b"\n--customs-fuzz-wal--\n";
 
 /// Splits an `rpm_sqlite` input into the database and the optional WAL.
 pub fn split_wal(data: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match data.windows(WAL_SEPARATOR.len()).position(|w| w == WAL_SEPARATOR) {
+    match data
+        .windows(WAL_SEPARATOR.len())
+        .position(|w| w == WAL_SEPARATOR)
+    {
         Some(at) => (&data[..at], Some(&data[at + WAL_SEPARATOR.len()..])),
         None => (data, None),
     }
@@ -25,7 +28,10 @@ pub fn split_wal(data: &[u8]) -> (&[u8], Option<&[u8]>) {
 /// never empty. A newline smuggled in from file content could forge log lines.
 pub fn assert_one_line(err: &str) {
     assert!(!err.is_empty(), "empty error message");
-    assert!(!err.contains(['\n', '\r']), "multi-line error message: {err:?}");
+    assert!(
+        !err.contains(['\n', '\r']),
+        "multi-line error message: {err:?}"
+    );
 }
 
 /// Checks a database parse result: errors are one line, successes are sorted and
@@ -40,7 +46,8 @@ pub fn check_db(format: DbFormat, result: &Result<PackageDbFacts, CoreError>) {
             }
             // The facts are cached and sent across the sandbox boundary as JSON.
             let json = serde_json::to_string(facts).expect("package facts serialize");
-            let back: PackageDbFacts = serde_json::from_str(&json).expect("package facts deserialize");
+            let back: PackageDbFacts =
+                serde_json::from_str(&json).expect("package facts deserialize");
             assert_eq!(&back, facts);
         }
         Err(e) => assert_one_line(&e.to_string()),

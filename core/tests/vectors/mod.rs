@@ -1,0 +1,147 @@
+//! The shared runner of the version-ordering vectors in `corpus/versions/` (format in
+//! `versions/SOURCES.md`): locating the corpus, reading `a op b` files, and tallying
+//! checks against a list of deliberate differences. Each `versions_*.rs` test uses it.
+#![allow(dead_code)]
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+pub fn corpus() -> PathBuf {
+    match std::env::var_os("CUSTOMS_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+    }
+}
+
+/// The files of one vector folder, sorted.
+pub fn files(eco: &str) -> Vec<PathBuf> {
+    let dir = corpus().join("versions").join(eco);
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("corpus folder {}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "no vector files in {}", dir.display());
+    out
+}
+
+pub fn name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// A vector where our answer deliberately differs from the file: (file, line, reason).
+pub type Deliberate = (&'static str, &'static str, &'static str);
+
+/// The checks of one ecosystem's folder. Every listed deliberate difference must still
+/// fail as listed, so the list cannot go stale.
+pub struct Outcome {
+    checks: usize,
+    failures: Vec<String>,
+    deliberate: &'static [Deliberate],
+    deliberate_hit: BTreeSet<(String, String)>,
+}
+
+impl Outcome {
+    pub fn new(deliberate: &'static [Deliberate]) -> Self {
+        Outcome {
+            checks: 0,
+            failures: Vec::new(),
+            deliberate,
+            deliberate_hit: BTreeSet::new(),
+        }
+    }
+
+    /// Records one check of `line` in `file`.
+    pub fn check(&mut self, file: &str, line: &str, ok: bool, detail: impl FnOnce() -> String) {
+        self.checks += 1;
+        let listed = self
+            .deliberate
+            .iter()
+            .any(|(f, l, _)| *f == file && *l == line);
+        match (ok, listed) {
+            (true, false) => {}
+            (false, true) => {
+                self.deliberate_hit
+                    .insert((file.to_string(), line.to_string()));
+            }
+            (true, true) => self.failures.push(format!(
+                "{file}: `{line}` is listed as a deliberate difference but passes"
+            )),
+            (false, false) => self
+                .failures
+                .push(format!("{file}: `{line}`: {}", detail())),
+        }
+    }
+
+    /// Fails on any unexpected failure, any deliberate difference not met, or fewer
+    /// than `minimum` checks (an empty or truncated corpus).
+    pub fn finish(self, eco: &str, minimum: usize) {
+        let missed: Vec<_> = self
+            .deliberate
+            .iter()
+            .filter(|(f, l, _)| {
+                files(eco).iter().any(|p| name(p) == *f)
+                    && !self
+                        .deliberate_hit
+                        .contains(&(f.to_string(), l.to_string()))
+            })
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "deliberate differences never met: {missed:?}"
+        );
+        assert!(
+            self.failures.is_empty(),
+            "{} of {} {eco} checks failed:\n{}",
+            self.failures.len(),
+            self.checks,
+            self.failures.join("\n")
+        );
+        assert!(
+            self.checks >= minimum,
+            "only {} {eco} checks ran, expected at least {minimum}",
+            self.checks
+        );
+        eprintln!("{eco}: {} checks passed", self.checks);
+    }
+}
+
+pub fn op_ordering(op: &str) -> Option<Ordering> {
+    match op {
+        "<" => Some(Ordering::Less),
+        "=" => Some(Ordering::Equal),
+        ">" => Some(Ordering::Greater),
+        _ => None,
+    }
+}
+
+/// The content lines of a vector file: blank lines and `#` / `//` comments removed,
+/// and a trailing `# comment` after the fields dropped.
+pub fn content_lines(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(|l| match l.find("\t#").or_else(|| l.find(" #")) {
+            Some(i) => l[..i].trim().to_string(),
+            None => l.trim().to_string(),
+        })
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("//"))
+        .collect()
+}
+
+/// Runs an `a op b` file with `cmp`, checking both directions.
+pub fn run_pairs(out: &mut Outcome, path: &Path, cmp: fn(&str, &str) -> Ordering) {
+    let file = name(path);
+    for line in content_lines(path) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [a, op, b] = fields[..] else {
+            panic!("{file}: malformed line `{line}`")
+        };
+        let want =
+            op_ordering(op).unwrap_or_else(|| panic!("{file}: unknown operator in `{line}`"));
+        let (got, back) = (cmp(a, b), cmp(b, a));
+        out.check(&file, &line, got == want && back == want.reverse(), || {
+            format!("got {got:?} (reverse {back:?}), want {want:?}")
+        });
+    }
+}

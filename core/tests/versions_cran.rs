@@ -1,0 +1,176 @@
+//! Runs every CRAN version vector of the shared corpus (`versions/cran`) against
+//! `customs_core::version::cran`, plus cases derived from R's `package_version` and a
+//! property test on random strings.
+//!
+//! Files (see `versions/SOURCES.md`): osv-scalibr's `a op b` lists, the `-generated`
+//! one produced by R itself from real packages' version lists. Every file must be
+//! understood by a runner below, so a new file cannot be skipped silently, and the
+//! folder must yield a minimum number of checks, so an empty or truncated corpus fails.
+mod vectors;
+
+use customs_core::version::cran::{self, Version, compare};
+use std::cmp::Ordering;
+use vectors::{Deliberate, Outcome, files, run_pairs};
+
+/// Vectors where our answer deliberately differs from the file: (file, line, reason).
+/// Each must still fail as listed, so the list cannot go stale. There are none.
+const DELIBERATE: &[Deliberate] = &[];
+
+#[test]
+fn cran_vectors() {
+    let mut out = Outcome::new(DELIBERATE);
+    for path in files("cran") {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("txt") => run_pairs(&mut out, &path, compare),
+            _ => panic!("no runner for {}", path.display()),
+        }
+    }
+    // 57 generated pairs and 21 hand-written ones.
+    out.finish("cran", 78);
+}
+
+fn assert_cmp(a: &str, b: &str, want: Ordering) {
+    assert_eq!(compare(a, b), want, "{a:?} vs {b:?}");
+    assert_eq!(compare(b, a), want.reverse(), "{b:?} vs {a:?}");
+    let (x, y) = (Version::parse(a).unwrap(), Version::parse(b).unwrap());
+    assert_eq!(x.cmp(&y), want, "Version {a:?} vs {b:?}");
+    assert_eq!(x == y, want == Ordering::Equal, "Version {a:?} == {b:?}");
+}
+
+/// Cases the corpus does not pin down, following R's `numeric_version` semantics.
+#[test]
+fn edge_cases() {
+    use Ordering::{Equal, Greater, Less};
+    // `.` and `-` are the same separator; components are integers.
+    assert_cmp("1.2-3", "1.2.3", Equal);
+    assert_cmp("1-2-3", "1.2.3", Equal);
+    assert_cmp("1.0001", "1.1", Equal);
+    assert_cmp("1.10", "1.9", Greater);
+    // A proper prefix sorts first: trailing zeros count.
+    assert_cmp("1.0", "1.0.0", Less);
+    assert_cmp("1.0-0", "1.0", Greater);
+    // A single number is `numeric_version`, not `package_version`, but still ordered.
+    assert_cmp("0", "0.0", Less);
+    assert_cmp("2", "1.9", Greater);
+    assert_cmp("1", "1.0", Less);
+    assert!(!Version::parse("1").unwrap().is_package_version());
+    assert!(Version::parse("1-0").unwrap().is_package_version());
+    // Exact at any length, where R's integers would become NA.
+    assert_cmp(
+        "1.99999999999999999999999",
+        "1.99999999999999999999998",
+        Greater,
+    );
+    assert_cmp("1.00000000000000000000001", "1.1", Equal);
+    assert_cmp("2147483648.0", "2147483647.0", Greater);
+    // Components as written and as numbers.
+    let v = Version::parse("01.0-10").unwrap();
+    assert_eq!(v.as_str(), "01.0-10");
+    assert_eq!(v.components().collect::<Vec<_>>(), ["1", "0", "10"]);
+    // Invalid: empty components, doubled or trailing separators, letters, spaces,
+    // other separators, non-ASCII digits. They sort before every valid version, and
+    // by text among themselves.
+    for bad in [
+        "", "1.", ".1", "1..0", "1.-0", "1-", "-1", "1.0a", "1.0-beta", " 1.0", "1.0 ", "1_0",
+        "1+0", "v1.0", "1,0", "１.0", "1.0\n", "+1",
+    ] {
+        assert!(!cran::is_valid(bad), "{bad:?} valid");
+        assert!(Version::parse(bad).is_err(), "{bad:?} accepted");
+        assert_eq!(compare(bad, "0"), Less, "{bad:?}");
+        assert_eq!(compare(bad, "0.0"), Less, "{bad:?}");
+    }
+    assert_eq!(compare("1.0a", "1.0b"), Less);
+    assert_eq!(compare("junk", "junk"), Equal);
+    let err = Version::parse("1.0a").unwrap_err();
+    assert_eq!(err.input, "1.0a");
+}
+
+/// A fixed-seed xorshift generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+
+    /// A short random string; separators usually follow a number, so that many are
+    /// valid versions.
+    fn string(&mut self) -> String {
+        const NUMBERS: &[&str] = &["0", "1", "2", "9", "00", "01", "10", "99999999999999999999"];
+        const OTHER: &[&str] = &[
+            ".", "-", "..", "a", "A", " ", "_", "+", "é", "１", "\u{a0}", "",
+        ];
+        let mut s = String::new();
+        for _ in 0..self.next() % 6 {
+            match self.next() % 8 {
+                0 => s.push_str(self.pick(OTHER)),
+                _ => {
+                    s.push_str(self.pick(NUMBERS));
+                    if !self.next().is_multiple_of(3) {
+                        s.push_str(self.pick(&[".", "-"]));
+                    }
+                }
+            }
+        }
+        if !self.next().is_multiple_of(4) {
+            s.push_str(self.pick(NUMBERS));
+        }
+        s
+    }
+}
+
+/// Hostile input: `compare` must be a total order on any strings (reflexive,
+/// antisymmetric, transitive), and agree with `Version`'s `Ord` on valid ones.
+#[test]
+fn random_strings_are_totally_ordered() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut valid = 0;
+    for _ in 0..40_000 {
+        let (a, b) = (rng.string(), rng.string());
+        assert_eq!(compare(&a, &a), Ordering::Equal, "{a:?}");
+        let got = compare(&a, &b);
+        assert_eq!(got, compare(&b, &a).reverse(), "{a:?} vs {b:?}");
+        if let (Ok(x), Ok(y)) = (Version::parse(&a), Version::parse(&b)) {
+            assert_eq!(x.cmp(&y), got, "Version {a:?} vs {b:?}");
+            valid += 1;
+        }
+    }
+    assert!(valid > 5_000, "only {valid} pairs of valid versions");
+    // Transitivity on every triple of a pool: a ≤ b ≤ c implies a ≤ c, strictly
+    // unless both steps are equal.
+    let pool: Vec<String> = (0..160).map(|_| rng.string()).collect();
+    let m: Vec<Vec<Ordering>> = pool
+        .iter()
+        .map(|a| pool.iter().map(|b| compare(a, b)).collect())
+        .collect();
+    let n = pool.len();
+    for i in 0..n {
+        for j in 0..n {
+            if m[i][j] == Ordering::Greater {
+                continue;
+            }
+            for k in 0..n {
+                if m[j][k] == Ordering::Greater {
+                    continue;
+                }
+                let want = if m[i][j] == Ordering::Equal && m[j][k] == Ordering::Equal {
+                    Ordering::Equal
+                } else {
+                    Ordering::Less
+                };
+                assert_eq!(
+                    m[i][k], want,
+                    "{:?} vs {:?} vs {:?}",
+                    pool[i], pool[j], pool[k]
+                );
+            }
+        }
+    }
+}
