@@ -1,5 +1,6 @@
 //! The vulnerability matcher over the real advisory corpus (`shared/corpus/advisories`)
-//! and osv.dev's recorded answers (`peer-goldens/osv-scanner/querybatch-results.json`).
+//! and osv.dev's recorded answers (`peer-goldens/osv-scanner/querybatch-results.json`),
+//! and the language ecosystems' ranges read with their own version orderings.
 use customs_core::model::{Ecosystem, OsInfo};
 use customs_core::vuln::feeds::{alpine_secdb, debian_tracker};
 use customs_core::vuln::osv::Vulnerability;
@@ -762,4 +763,176 @@ fn osv_querybatch_answers_agree() {
         compared >= 150 && equal_checked >= 5,
         "compared {compared}, equality {equal_checked}"
     );
+}
+
+/// Listed versions that lie outside every range of their entry by the ecosystem's
+/// ordering, and why: in each case the publisher's list, not the ordering, is off.
+/// OSV counts an entry's `versions` and its ranges together, so the matcher reports
+/// them anyway. (record file, package, versions, reason)
+const LISTED_OUTSIDE_RANGES: &[(&str, &str, &[&str], &str)] = &[
+    (
+        "GHSA-f4qf-m5gf-8jm8.json",
+        "org.apache.tomcat:tomcat-coyote",
+        &[
+            "9.0.0.M1",
+            "9.0.0.M10",
+            "9.0.0.M3",
+            "9.0.0.M4",
+            "9.0.0.M6",
+            "9.0.0.M8",
+            "9.0.0.M9",
+        ],
+        "the range starts at 9.0.0-M11; milestones 1 to 10 come before it in every Maven \
+         ordering (3.8 and 3.9 alike), yet GitHub's list names them",
+    ),
+    (
+        "PYSEC-2023-61.yaml",
+        "django",
+        &["3.2a1", "3.2b1", "3.2rc1", "4.2a1", "4.2b1", "4.2rc1"],
+        "the ranges start at the final releases 3.2 and 4.2; PEP 440 puts their pre-releases \
+         before them, PyPA's list counts them as part of the release series",
+    ),
+    (
+        "PYSEC-2021-114.yaml",
+        "wagtail",
+        &["2.11.6"],
+        "one range holds overlapping pairs (introduced 2.11, fixed 2.11.7, introduced 0, fixed \
+         2.11.6); PyPA lists the union of the pairs, OSV's algorithm walks the sorted events and \
+         closes at 2.11.6",
+    ),
+    (
+        "PYSEC-2022-236.yaml",
+        "pyspark",
+        &["3.1.1", "3.1.2"],
+        "fixed 3.1.1 and introduced 3.1.1 in one range: PyPA means two adjacent pairs; OSV's \
+         algorithm with introduced before fixed at equal versions closes the range at 3.1.1",
+    ),
+    (
+        "PYSEC-2023-72.yaml",
+        "pyspark",
+        &["3.1.1", "3.1.2", "3.1.3"],
+        "the same adjacent-pairs shape as PYSEC-2022-236",
+    ),
+    (
+        "PYSEC-2023-177.yaml",
+        "gevent",
+        &["23.9.0", "23.9.0.post1"],
+        "the range is fixed at 23.9.0, yet PyPA lists 23.9.0 and its post-release as affected",
+    ),
+];
+
+/// The language ecosystems' advisories (RustSec, the Go database, GHSA, PyPA, osv-misc),
+/// read with each ecosystem's own version ordering (`version::Scheme`), must agree with
+/// what their publishers computed with theirs:
+/// - the events of each evaluable range (`ECOSYSTEM`, and `SEMVER` for SemVer
+///   ecosystems) stay in the publisher's order when sorted by ours, for every publisher
+///   that lists them in ascending order (all but PyPA, which lists pairs as written);
+/// - every version of an entry's `versions` list, which the publishers enumerate with
+///   their own ordering, lies inside one of those ranges by ours, but for the listed
+///   cases where the publisher's list is off.
+#[test]
+fn language_advisories_agree_with_their_publishers_orderings() {
+    use customs_core::version::Scheme;
+    use customs_core::vuln::osv::EventKind;
+    use customs_core::vuln::range;
+    use std::cmp::Ordering;
+
+    let (mut ranges_checked, mut versions_checked) = (0usize, 0usize);
+    let mut per_ecosystem: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unordered = Vec::new();
+    let mut outside: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for (dir, ext) in OSV_DIRS {
+        if dir.starts_with("almalinux") {
+            continue;
+        }
+        let listed_sorted = !dir.starts_with("pypa-advisory-database");
+        for (path, record) in all_osv(dir, ext) {
+            let file = file_name(&path);
+            for affected in &record.affected {
+                let Some(package) = &affected.package else {
+                    continue;
+                };
+                let Some(scheme) = Scheme::for_osv_ecosystem(&package.ecosystem) else {
+                    continue;
+                };
+                if matches!(scheme, Scheme::Dpkg | Scheme::Apk | Scheme::Rpm) {
+                    continue;
+                }
+                let mut prepared = Vec::new();
+                for r in &affected.ranges {
+                    let Some(events) = range::prepare(r, scheme) else {
+                        continue;
+                    };
+                    ranges_checked += 1;
+                    *per_ecosystem.entry(format!("{scheme:?}")).or_default() += 1;
+                    // The publisher's order, `introduced: "0"` and `limit: "*"` aside.
+                    let listed: Vec<(EventKind, &str)> = r
+                        .events
+                        .iter()
+                        .filter_map(|e| e.kind())
+                        .filter(|&(k, v)| !(k == EventKind::Introduced && v == "0") && v != "*")
+                        .collect();
+                    for pair in listed.windows(2).filter(|_| listed_sorted) {
+                        if scheme.compare(pair[0].1, pair[1].1) == Ordering::Greater {
+                            unordered.push(format!(
+                                "{file} {}: {:?} {} listed before {:?} {}",
+                                package.name, pair[0].0, pair[0].1, pair[1].0, pair[1].1
+                            ));
+                        }
+                    }
+                    prepared.push(events);
+                }
+                if prepared.is_empty() {
+                    continue;
+                }
+                for v in &affected.versions {
+                    versions_checked += 1;
+                    if !prepared
+                        .iter()
+                        .any(|events| range::is_affected(events, scheme, v))
+                    {
+                        outside.insert((file.clone(), package.name.clone(), v.clone()));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{ranges_checked} ranges {per_ecosystem:?}, {versions_checked} listed versions checked"
+    );
+    assert!(
+        unordered.is_empty(),
+        "events our ordering reorders:\n{}",
+        unordered.join("\n")
+    );
+    let expected: BTreeSet<(String, String, String)> = LISTED_OUTSIDE_RANGES
+        .iter()
+        .flat_map(|(file, package, versions, _)| {
+            versions
+                .iter()
+                .map(|v| (file.to_string(), package.to_string(), v.to_string()))
+        })
+        .collect();
+    let unexpected: Vec<_> = outside.difference(&expected).collect();
+    let stale: Vec<_> = expected.difference(&outside).collect();
+    assert!(
+        unexpected.is_empty(),
+        "listed versions outside their ranges: {unexpected:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "listed as outside but inside now: {stale:?}"
+    );
+    assert!(ranges_checked >= 5_000, "only {ranges_checked} ranges");
+    assert!(
+        versions_checked >= 170_000,
+        "only {versions_checked} listed versions"
+    );
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }

@@ -8,8 +8,7 @@
 //! introduced, last_affected, fixed, limit, so `introduced: X, fixed: X` affects
 //! nothing and `introduced: X, last_affected: X` affects exactly X.
 use super::osv::{EventKind, Range};
-use crate::model::Ecosystem;
-use crate::version;
+use crate::version::Scheme;
 use std::cmp::Ordering;
 
 /// A range event with its version, ready for evaluation.
@@ -26,11 +25,19 @@ impl PreparedEvent {
     }
 }
 
-/// Sorts the events of one `ECOSYSTEM` range. Returns `None` for ranges that cannot be
-/// evaluated on package versions (`GIT`, which names commits; `SEMVER`, whose ordering
-/// is not the distro's) and for events without exactly one key.
-pub fn prepare(range: &Range, eco: Ecosystem) -> Option<Vec<PreparedEvent>> {
-    if range.kind != "ECOSYSTEM" {
+/// Sorts the events of one range by `scheme`, the ordering of the package's
+/// ecosystem. Returns `None` for ranges that cannot be evaluated on its versions
+/// (`GIT`, which names commits; `SEMVER` unless the ecosystem's versions are SemVer,
+/// because a distro's or PyPI's versions are not) and for events without exactly one
+/// key.
+pub fn prepare(range: &Range, scheme: impl Into<Scheme>) -> Option<Vec<PreparedEvent>> {
+    let scheme = scheme.into();
+    let evaluable = match range.kind.as_str() {
+        "ECOSYSTEM" => true,
+        "SEMVER" => scheme == Scheme::SemVer,
+        _ => false,
+    };
+    if !evaluable {
         return None;
     }
     let mut events = Vec::with_capacity(range.events.len());
@@ -42,10 +49,10 @@ pub fn prepare(range: &Range, eco: Ecosystem) -> Option<Vec<PreparedEvent>> {
         }
         events.push(PreparedEvent {
             kind,
-            version: normalize_version(eco, kind, v),
+            version: normalize_version(scheme, kind, v),
         });
     }
-    sort_events(&mut events, eco);
+    sort_events(&mut events, scheme);
     Some(events)
 }
 
@@ -56,10 +63,10 @@ pub fn prepare(range: &Range, eco: Ecosystem) -> Option<Vec<PreparedEvent>> {
 /// sorts panic. An insertion sort only ever swaps neighbours, so it always terminates
 /// with some order; ranges hold a handful of events, so its quadratic worst case costs
 /// nothing in practice.
-fn sort_events(events: &mut [PreparedEvent], eco: Ecosystem) {
+fn sort_events(events: &mut [PreparedEvent], scheme: Scheme) {
     for i in 1..events.len() {
         let mut j = i;
-        while j > 0 && compare_events(eco, &events[j - 1], &events[j]) == Ordering::Greater {
+        while j > 0 && compare_events(scheme, &events[j - 1], &events[j]) == Ordering::Greater {
             events.swap(j - 1, j);
             j -= 1;
         }
@@ -69,46 +76,50 @@ fn sort_events(events: &mut [PreparedEvent], eco: Ecosystem) {
 /// Advisory versions as compared: rpm versions without an epoch get epoch 0 spelled
 /// out (rpm reads a missing epoch as 0), so that they compare correctly with installed
 /// versions that carry one. Other orderings take the text as written.
-pub fn normalize_version(eco: Ecosystem, kind: EventKind, v: &str) -> String {
-    if eco == Ecosystem::Rpm && !v.contains(':') && !(kind == EventKind::Introduced && v == "0") {
+pub fn normalize_version(scheme: impl Into<Scheme>, kind: EventKind, v: &str) -> String {
+    if scheme.into() == Scheme::Rpm
+        && !v.contains(':')
+        && !(kind == EventKind::Introduced && v == "0")
+    {
         format!("0:{v}")
     } else {
         v.to_string()
     }
 }
 
-fn compare_events(eco: Ecosystem, a: &PreparedEvent, b: &PreparedEvent) -> Ordering {
+fn compare_events(scheme: Scheme, a: &PreparedEvent, b: &PreparedEvent) -> Ordering {
     let by_version = match (a.is_zero(), b.is_zero()) {
         (true, true) => Ordering::Equal,
         (true, false) => Ordering::Less,
         (false, true) => Ordering::Greater,
-        (false, false) => version::compare(eco, &a.version, &b.version),
+        (false, false) => scheme.compare(&a.version, &b.version),
     };
     by_version.then(a.kind.cmp(&b.kind))
 }
 
 /// Whether `installed` lies inside the sorted range.
-pub fn is_affected(events: &[PreparedEvent], eco: Ecosystem, installed: &str) -> bool {
+pub fn is_affected(events: &[PreparedEvent], scheme: impl Into<Scheme>, installed: &str) -> bool {
+    let scheme = scheme.into();
     let mut vulnerable = false;
     for e in events {
         match e.kind {
             EventKind::Introduced => {
-                if e.is_zero() || version::compare(eco, installed, &e.version) != Ordering::Less {
+                if e.is_zero() || scheme.compare(installed, &e.version) != Ordering::Less {
                     vulnerable = true;
                 }
             }
             EventKind::Fixed => {
-                if version::compare(eco, installed, &e.version) != Ordering::Less {
+                if scheme.compare(installed, &e.version) != Ordering::Less {
                     vulnerable = false;
                 }
             }
             EventKind::LastAffected => {
-                if version::compare(eco, installed, &e.version) == Ordering::Greater {
+                if scheme.compare(installed, &e.version) == Ordering::Greater {
                     vulnerable = false;
                 }
             }
             EventKind::Limit => {
-                if version::compare(eco, installed, &e.version) != Ordering::Less {
+                if scheme.compare(installed, &e.version) != Ordering::Less {
                     return false;
                 }
             }
@@ -121,15 +132,15 @@ pub fn is_affected(events: &[PreparedEvent], eco: Ecosystem, installed: &str) ->
 /// the vulnerability from the interval `installed` sits in.
 pub fn next_fixed<'a>(
     events: &'a [PreparedEvent],
-    eco: Ecosystem,
+    scheme: impl Into<Scheme>,
     installed: &str,
 ) -> Option<&'a str> {
+    let scheme = scheme.into();
     // Events are sorted, so the first qualifying one is the lowest.
     events
         .iter()
         .find(|e| {
-            e.kind == EventKind::Fixed
-                && version::compare(eco, &e.version, installed) == Ordering::Greater
+            e.kind == EventKind::Fixed && scheme.compare(&e.version, installed) == Ordering::Greater
         })
         .map(|e| e.version.as_str())
 }
@@ -137,6 +148,7 @@ pub fn next_fixed<'a>(
 #[cfg(test)]
 mod sort_tests {
     use super::*;
+    use crate::model::Ecosystem;
     use crate::vuln::osv::Event;
 
     #[test]
@@ -178,6 +190,7 @@ mod sort_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Ecosystem;
     use crate::vuln::osv::Event;
 
     fn range(events: &[(&str, &str)]) -> Range {
@@ -254,5 +267,33 @@ mod tests {
         let mut r = range(&[("i", "0")]);
         r.kind = "GIT".into();
         assert!(prepare(&r, Ecosystem::Deb).is_none());
+        assert!(prepare(&r, Scheme::SemVer).is_none());
+    }
+
+    #[test]
+    fn semver_ranges_only_for_semver_ecosystems() {
+        let mut r = range(&[("i", "1.0.0-rc.1"), ("f", "1.0.1")]);
+        r.kind = "SEMVER".into();
+        assert!(
+            prepare(&r, Ecosystem::Deb).is_none(),
+            "a distro's versions are not SemVer"
+        );
+        assert!(prepare(&r, Scheme::Pep440).is_none());
+        let events = prepare(&r, Scheme::SemVer).expect("a SemVer range");
+        assert!(is_affected(&events, Scheme::SemVer, "1.0.0"));
+        assert!(is_affected(&events, Scheme::SemVer, "1.0.0-rc.2"));
+        assert!(!is_affected(&events, Scheme::SemVer, "1.0.0-beta"));
+        assert!(!is_affected(&events, Scheme::SemVer, "1.0.1"));
+        assert_eq!(next_fixed(&events, Scheme::SemVer, "1.0.0"), Some("1.0.1"));
+    }
+
+    #[test]
+    fn language_ecosystem_ranges_use_their_ordering() {
+        // PEP 440: 1.0rc1 < 1.0 < 1.0.post1; a dpkg reading would say otherwise.
+        let r = range(&[("i", "1.0rc1"), ("f", "1.0.post1")]);
+        let events = prepare(&r, Scheme::Pep440).expect("an ECOSYSTEM range");
+        assert!(is_affected(&events, Scheme::Pep440, "1.0"));
+        assert!(!is_affected(&events, Scheme::Pep440, "1.0.post1"));
+        assert!(!is_affected(&events, Scheme::Pep440, "1.0b2"));
     }
 }
