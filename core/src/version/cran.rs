@@ -15,6 +15,7 @@
 //!
 //! [`compare`] is total on any input: invalid versions sort before every valid one,
 //! and among themselves by their bytes. Comparing does not allocate.
+use super::digits;
 use std::cmp::Ordering;
 use std::fmt;
 use thiserror::Error;
@@ -63,42 +64,17 @@ impl<'a> Version<'a> {
     /// The components as decimal digit strings without leading zeros (`0` for zero),
     /// so that two equal versions yield the same components.
     pub fn components(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.split(is_separator).map(strip_zeros)
+        self.0
+            .split(is_separator)
+            .map(digits::without_leading_zeros)
     }
-}
-
-/// `digits` without its leading zeros, keeping one digit for zero. Two such strings
-/// compare numerically by length, then bytes, whatever their size.
-fn strip_zeros(digits: &str) -> &str {
-    let trimmed = digits.trim_start_matches('0');
-    if trimmed.is_empty() && !digits.is_empty() {
-        &digits[digits.len() - 1..]
-    } else {
-        trimmed
-    }
-}
-
-/// Orders two runs of ASCII digits by numeric value, at any length.
-fn cmp_number(a: &str, b: &str) -> Ordering {
-    let (a, b) = (strip_zeros(a), strip_zeros(b));
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 impl Ord for Version<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        let (mut a, mut b) = (self.0.split(is_separator), other.0.split(is_separator));
-        loop {
-            match (a.next(), b.next()) {
-                (Some(x), Some(y)) => match cmp_number(x, y) {
-                    Ordering::Equal => {}
-                    unequal => return unequal,
-                },
-                (None, None) => return Ordering::Equal,
-                // A proper prefix is the smaller list.
-                (None, Some(_)) => return Ordering::Less,
-                (Some(_), None) => return Ordering::Greater,
-            }
-        }
+        // Lists of numbers; a proper prefix is the smaller list.
+        let numbers = |v: &Self| v.0.split(is_separator).map(digits::sort_key);
+        numbers(self).cmp(numbers(other))
     }
 }
 
@@ -126,12 +102,7 @@ impl fmt::Display for Version<'_> {
 /// every valid one, and invalid versions among themselves by their bytes, so that
 /// malformed advisory data still has one deterministic place.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    match (is_valid(a), is_valid(b)) {
-        (true, true) => Version(a).cmp(&Version(b)),
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        (false, false) => a.cmp(b),
-    }
+    super::parsed_first(a, b, |v| is_valid(v).then_some(Version(v)))
 }
 
 /// Whether `version` is a valid CRAN version: `([0-9]+[.-])*[0-9]+`.

@@ -216,13 +216,9 @@ fn compare_identifiers(a: &str, b: &str) -> Ordering {
         .cmp(b.split('.').map(Identifier::new))
 }
 
-fn compare_number(a: &str, b: &str) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-}
-
 impl Ord for Version<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        let numbers = (0..3).map(|i| compare_number(self.numbers[i], other.numbers[i]));
+        let numbers = (0..3).map(|i| super::digits::compare(self.numbers[i], other.numbers[i]));
         numbers
             .fold(Ordering::Equal, Ordering::then)
             // A pre-release is older than its release.
@@ -265,10 +261,5 @@ pub fn is_valid(version: &str) -> bool {
 /// with [`Version::parse_lenient`]. Total on any input: versions neither reading
 /// accepts sort before every other, and among themselves by their text.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    match (Version::parse_lenient(a), Version::parse_lenient(b)) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        (Err(_), Ok(_)) => Ordering::Less,
-        (Ok(_), Err(_)) => Ordering::Greater,
-        (Err(_), Err(_)) => a.cmp(b),
-    }
+    super::parsed_first(a, b, |v| Version::parse_lenient(v).ok())
 }

@@ -14,6 +14,7 @@ pub mod apk;
 pub mod composer;
 pub mod cran;
 pub mod dart_pub;
+mod digits;
 pub mod dpkg;
 pub mod hackage;
 pub mod maven;
@@ -29,6 +30,23 @@ pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Ordering {
         Ecosystem::Deb => dpkg::compare(a, b),
         Ecosystem::Apk => apk::compare(a, b),
         Ecosystem::Rpm => rpm::compare(a, b),
+    }
+}
+
+/// The order the language schemes give untrusted text: versions that `parse` accepts
+/// compare by their own order; a text it rejects sorts before every version, and such
+/// texts among themselves by their bytes, so that malformed advisory data still has one
+/// deterministic place.
+fn parsed_first<'a, T: Ord>(
+    a: &'a str,
+    b: &'a str,
+    parse: impl Fn(&'a str) -> Option<T>,
+) -> Ordering {
+    match (parse(a), parse(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (None, None) => a.cmp(b),
     }
 }
 

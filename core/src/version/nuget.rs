@@ -251,10 +251,5 @@ pub fn is_valid(version: &str) -> bool {
 /// Compares two NuGet versions as `VersionComparer.Default` does. Total on any input:
 /// invalid versions sort before every valid one, and among themselves by their text.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    match (Version::parse(a), Version::parse(b)) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        (Err(_), Ok(_)) => Ordering::Less,
-        (Ok(_), Err(_)) => Ordering::Greater,
-        (Err(_), Err(_)) => a.cmp(b),
-    }
+    super::parsed_first(a, b, |v| Version::parse(v).ok())
 }

@@ -23,6 +23,7 @@
 //! integers are unbounded too). [`compare`] is total on any input: strings packaging
 //! rejects (including the "legacy" versions packaging dropped in 22.0) sort before
 //! every valid version, and among themselves by their text.
+use super::digits;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -82,13 +83,8 @@ impl Number {
     }
 
     /// From a non-empty run of ASCII digits.
-    fn from_digits(digits: &str) -> Number {
-        let trimmed = digits.trim_start_matches('0');
-        if trimmed.is_empty() {
-            Number::zero()
-        } else {
-            Number(trimmed.to_string())
-        }
+    fn from_digits(run: &str) -> Number {
+        Number(digits::without_leading_zeros(run).to_string())
     }
 
     fn is_zero(&self) -> bool {
@@ -98,10 +94,7 @@ impl Number {
 
 impl Ord for Number {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0
-            .len()
-            .cmp(&other.0.len())
-            .then_with(|| self.0.cmp(&other.0))
+        digits::compare(&self.0, &other.0)
     }
 }
 
@@ -497,10 +490,5 @@ impl fmt::Display for Version {
 /// a string that is not a valid PEP 440 version sorts before every valid one, and
 /// invalid strings sort among themselves by their text (byte order).
 pub fn compare(a: &str, b: &str) -> Ordering {
-    match (Version::parse(a), Version::parse(b)) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        (Err(_), Ok(_)) => Ordering::Less,
-        (Ok(_), Err(_)) => Ordering::Greater,
-        (Err(_), Err(_)) => a.cmp(b),
-    }
+    super::parsed_first(a, b, |v| Version::parse(v).ok())
 }

@@ -23,6 +23,7 @@
 //!
 //! [`compare`] is total on any input: versions `Gem::Version` would reject (it raises
 //! `ArgumentError`) sort before every valid one, and among themselves by their bytes.
+use super::digits;
 use std::cmp::Ordering;
 use std::fmt;
 use thiserror::Error;
@@ -58,9 +59,7 @@ impl Segment<'_> {
 impl Ord for Segment<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
-            (Segment::Number(a), Segment::Number(b)) => {
-                a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-            }
+            (Segment::Number(a), Segment::Number(b)) => digits::compare(a, b),
             (Segment::Text(a), Segment::Text(b)) => a.cmp(b),
             (Segment::Text(_), Segment::Number(_)) => Ordering::Less,
             (Segment::Number(_), Segment::Text(_)) => Ordering::Greater,
@@ -134,16 +133,6 @@ fn is_valid_core(s: &str) -> bool {
     }
 }
 
-/// `digits` without its leading zeros, keeping one digit for zero.
-fn strip_zeros(digits: &str) -> &str {
-    let trimmed = digits.trim_start_matches('0');
-    if trimmed.is_empty() {
-        &digits[digits.len() - 1..]
-    } else {
-        trimmed
-    }
-}
-
 /// Drops the trailing zero numbers of `segments`, but none before index `from`.
 fn drop_trailing_zeros(segments: &mut Vec<Segment<'_>>, from: usize) {
     while segments.len() > from && segments.last().is_some_and(Segment::is_zero) {
@@ -162,7 +151,10 @@ fn canonical_segments(text: &str) -> Vec<Segment<'_>> {
         let c = bytes[i];
         let (segment, len) = if c.is_ascii_digit() {
             let n = run(&bytes[i..], |c| c.is_ascii_digit());
-            (Segment::Number(strip_zeros(&text[i..i + n])), n)
+            (
+                Segment::Number(digits::without_leading_zeros(&text[i..i + n])),
+                n,
+            )
         } else if c.is_ascii_alphabetic() {
             let n = run(&bytes[i..], |c| c.is_ascii_alphabetic());
             (Segment::Text(&text[i..i + n]), n)
@@ -261,12 +253,7 @@ impl fmt::Display for Version<'_> {
 /// among themselves by their bytes, so that malformed advisory data still has one
 /// deterministic place.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    match (Version::parse_valid(a), Version::parse_valid(b)) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        (Some(_), None) => Ordering::Greater,
-        (None, Some(_)) => Ordering::Less,
-        (None, None) => a.cmp(b),
-    }
+    super::parsed_first(a, b, Version::parse_valid)
 }
 
 /// Whether `version` is one `Gem::Version.correct?` accepts.

@@ -28,6 +28,7 @@
 //! hyphen ranges, X-ranges, tilde and caret ranges, `||`, and the rule that a
 //! pre-release version only satisfies a comparator set that names a pre-release of the
 //! same `major.minor.patch`, unless `includePrerelease` is set.
+use super::digits;
 use std::cmp::Ordering;
 use std::fmt;
 use thiserror::Error;
@@ -70,7 +71,7 @@ pub enum Identifier {
 impl Ord for Identifier {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
-            (Identifier::Numeric(a), Identifier::Numeric(b)) => cmp_digits(a, b),
+            (Identifier::Numeric(a), Identifier::Numeric(b)) => digits::compare(a, b),
             (Identifier::Numeric(_), Identifier::Alphanumeric(_)) => Ordering::Less,
             (Identifier::Alphanumeric(_), Identifier::Numeric(_)) => Ordering::Greater,
             (Identifier::Alphanumeric(a), Identifier::Alphanumeric(b)) => a.cmp(b),
@@ -103,15 +104,9 @@ pub struct Version {
     build: Vec<String>,
 }
 
-/// Compares two decimal digit strings without leading zeros as numbers of any size.
-fn cmp_digits(a: &str, b: &str) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-}
-
-/// The digits without leading zeros (`"0"` for zero).
-fn normalize_digits(digits: &str) -> String {
-    let t = digits.trim_start_matches('0');
-    if t.is_empty() { "0" } else { t }.to_string()
+/// A non-empty digit run without leading zeros (`"0"` for zero).
+fn normalize_digits(run: &str) -> String {
+    digits::without_leading_zeros(run).to_string()
 }
 
 /// The value of normalized digits when it is at most [`MAX_SAFE_INTEGER`].
@@ -332,9 +327,9 @@ impl Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        cmp_digits(&self.major, &other.major)
-            .then_with(|| cmp_digits(&self.minor, &other.minor))
-            .then_with(|| cmp_digits(&self.patch, &other.patch))
+        digits::compare(&self.major, &other.major)
+            .then_with(|| digits::compare(&self.minor, &other.minor))
+            .then_with(|| digits::compare(&self.patch, &other.patch))
             .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
                 (true, true) => Ordering::Equal,
                 (true, false) => Ordering::Greater,
@@ -378,12 +373,7 @@ impl fmt::Display for Version {
 /// string it rejects sorts before every version, and such strings sort among
 /// themselves by their bytes.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    match (Version::parse_lenient(a), Version::parse_lenient(b)) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        (Ok(_), Err(_)) => Ordering::Greater,
-        (Err(_), Ok(_)) => Ordering::Less,
-        (Err(_), Err(_)) => a.cmp(b),
-    }
+    super::parsed_first(a, b, |v| Version::parse_lenient(v).ok())
 }
 
 /// node-semver's range options.
