@@ -203,18 +203,8 @@ fn random_strings_are_antisymmetric() {
         "0", "1", "9", "00", ".", "-", "-r", ":", "~", "^", "_", "_p", "_rc", "+", "a", "z", "Z",
         " ", "é", "",
     ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut random = || -> String {
-        (0..next() % 8)
-            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
-            .collect()
-    };
+    let mut rng = vectors::Rng::new();
+    let mut random = || rng.string_from(ALPHABET);
     type Compare = fn(&str, &str) -> Ordering;
     let comparators: [(&str, Compare); 4] = [
         ("dpkg", dpkg::compare),

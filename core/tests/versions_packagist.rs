@@ -9,7 +9,7 @@ mod vectors;
 
 use customs_core::version::composer;
 use std::cmp::Ordering;
-use vectors::{Deliberate, Outcome, files, run_pairs};
+use vectors::{Deliberate, Outcome, Rng, assert_sorted, assert_total_on_triple, files, run_pairs};
 
 /// Vectors where our answer deliberately differs from the file: (file, line, reason).
 /// Each must still fail as listed, so the list cannot go stale.
@@ -95,53 +95,13 @@ fn packagist_random_strings_are_totally_ordered() {
         "0", "1", "9", "00", ".", "-", "_", "+", "#", "~", " ", "a", "b", "dev", "alpha", "beta",
         "RC", "rc", "pl", "p", "v", "V", "x", "\0", "é", "",
     ];
-    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
-    let mut random = || -> String {
-        (0..next() % 8)
-            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
-            .collect()
-    };
+    let mut rng = Rng::new();
+    let mut random = || rng.string_from(ALPHABET);
     for _ in 0..30_000 {
         let (a, b, c) = (random(), random(), random());
-        assert_total(composer::compare, &a, &b, &c);
+        assert_total_on_triple(composer::compare, &a, &b, &c);
     }
     let mut sample: Vec<String> = (0..400).map(|_| random()).collect();
     sample.sort_by(|a, b| composer::compare(a, b));
     assert_sorted(composer::compare, &sample);
-}
-
-fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-    move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    }
-}
-
-/// Reflexivity, antisymmetry, and transitivity on one triple.
-fn assert_total(cmp: fn(&str, &str) -> Ordering, a: &str, b: &str, c: &str) {
-    assert_eq!(cmp(a, a), Ordering::Equal, "{a:?}");
-    let (ab, bc, ac) = (cmp(a, b), cmp(b, c), cmp(a, c));
-    assert_eq!(ab, cmp(b, a).reverse(), "{a:?} vs {b:?}");
-    if ab != Ordering::Greater && bc != Ordering::Greater {
-        let want = if ab == Ordering::Equal && bc == Ordering::Equal {
-            Ordering::Equal
-        } else {
-            Ordering::Less
-        };
-        assert_eq!(
-            ac, want,
-            "{a:?} {ab:?} {b:?} {bc:?} {c:?}, but {a:?} {ac:?} {c:?}"
-        );
-    }
-}
-
-/// After sorting, no pair is out of order (a transitivity check over many chains).
-fn assert_sorted(cmp: fn(&str, &str) -> Ordering, sorted: &[String]) {
-    for (i, a) in sorted.iter().enumerate() {
-        for b in &sorted[i + 1..] {
-            assert_ne!(cmp(a, b), Ordering::Greater, "{a:?} sorted before {b:?}");
-        }
-    }
 }

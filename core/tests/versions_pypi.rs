@@ -14,7 +14,9 @@ use customs_core::version::pep440::{self, Version, compare};
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::path::Path;
-use vectors::{Deliberate, Outcome, content_lines, files, name, run_pairs};
+use vectors::{
+    Deliberate, Outcome, Rng, assert_total_on_triple, content_lines, files, name, run_pairs,
+};
 
 /// Vectors where our answer deliberately differs from the file: (file, line, reason).
 /// Each must still fail as listed, so the list cannot go stale. There are none: even
@@ -217,44 +219,20 @@ fn random_strings_are_a_total_order() {
         "٣",
         "",
     ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = Rng::new();
     let mut random = || -> String {
         // Half of the strings start like a release, so many of them are valid.
-        let head = if next() % 2 == 0 { "1" } else { "" };
-        let body: String = (0..next() % 8)
-            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
-            .collect();
-        format!("{head}{body}")
+        let head = if rng.next().is_multiple_of(2) {
+            "1"
+        } else {
+            ""
+        };
+        format!("{head}{}", rng.string_from(ALPHABET))
     };
     let mut valid = 0;
     for _ in 0..30_000 {
         let (a, b, c) = (random(), random(), random());
-        let (ab, bc, ac) = (compare(&a, &b), compare(&b, &c), compare(&a, &c));
-        assert_eq!(compare(&a, &a), Ordering::Equal, "{a:?}");
-        assert_eq!(ab, compare(&b, &a).reverse(), "{a:?} vs {b:?}");
-        // a ≤ b ≤ c implies a ≤ c, with equality only if both steps are equal.
-        if ab != Ordering::Greater && bc != Ordering::Greater {
-            let want = if ab == Ordering::Less || bc == Ordering::Less {
-                Ordering::Less
-            } else {
-                Ordering::Equal
-            };
-            assert_eq!(ac, want, "{a:?} {ab:?} {b:?} {bc:?} {c:?}");
-        }
-        if ab != Ordering::Less && bc != Ordering::Less {
-            let want = if ab == Ordering::Greater || bc == Ordering::Greater {
-                Ordering::Greater
-            } else {
-                Ordering::Equal
-            };
-            assert_eq!(ac, want, "{a:?} {ab:?} {b:?} {bc:?} {c:?}");
-        }
+        assert_total_on_triple(compare, &a, &b, &c);
         if let Ok(v) = Version::parse(&a) {
             valid += 1;
             let spelled = v.to_string();

@@ -13,7 +13,7 @@ use customs_core::version::semver::{self, Identifier, Range, RangeOptions, Versi
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::path::Path;
-use vectors::{Deliberate, Outcome, files, name, run_pairs};
+use vectors::{Deliberate, Outcome, Rng, assert_total_on_triple, files, name, run_pairs};
 
 /// Vectors where our answer deliberately differs from the file: (file, line, reason).
 const DELIBERATE: &[Deliberate] = &[];
@@ -273,64 +273,28 @@ fn random_strings_are_a_total_order() {
         ">=",
         "||",
     ];
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn pick(&mut self) -> &'static str {
-            ALPHABET[(self.next() % ALPHABET.len() as u64) as usize]
-        }
-        fn digits(&mut self) -> &'static str {
-            ["0", "1", "2", "10", "01"][(self.next() % 5) as usize]
-        }
-    }
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    const DIGITS: &[&str] = &["0", "1", "2", "10", "01"];
+    let mut rng = Rng::new();
     let mut random = || -> String {
         // Half the strings are shaped like versions, so that most comparisons are
         // between valid ones rather than all falling back to text order.
         if rng.next().is_multiple_of(2) {
-            let mut s = format!("{}.{}", rng.digits(), rng.digits());
+            let mut s = format!("{}.{}", rng.pick(DIGITS), rng.pick(DIGITS));
             if !rng.next().is_multiple_of(4) {
-                s = format!("{s}.{}", rng.digits());
+                s = format!("{s}.{}", rng.pick(DIGITS));
             }
             for _ in 0..rng.next() % 4 {
-                s += rng.pick();
+                s += rng.pick(ALPHABET);
             }
             s
         } else {
-            (0..rng.next() % 8).map(|_| rng.pick()).collect()
+            rng.string_from(ALPHABET)
         }
     };
     let mut valid = 0;
     for _ in 0..30_000 {
         let (a, b, c) = (random(), random(), random());
-        let (ab, bc, ac) = (
-            semver::compare(&a, &b),
-            semver::compare(&b, &c),
-            semver::compare(&a, &c),
-        );
-        assert_eq!(semver::compare(&a, &a), Ordering::Equal, "{a:?}");
-        assert_eq!(ab, semver::compare(&b, &a).reverse(), "{a:?} vs {b:?}");
-        if ab != Ordering::Greater && bc != Ordering::Greater {
-            let want = if ab == Ordering::Equal && bc == Ordering::Equal {
-                Ordering::Equal
-            } else {
-                Ordering::Less
-            };
-            assert_eq!(ac, want, "{a:?} {ab:?} {b:?} {bc:?} {c:?}");
-        }
-        if ab != Ordering::Less && bc != Ordering::Less {
-            let want = if ab == Ordering::Equal && bc == Ordering::Equal {
-                Ordering::Equal
-            } else {
-                Ordering::Greater
-            };
-            assert_eq!(ac, want, "{a:?} {ab:?} {b:?} {bc:?} {c:?}");
-        }
+        assert_total_on_triple(semver::compare, &a, &b, &c);
         valid += usize::from(Version::parse_lenient(&a).is_ok());
         let _ = Version::parse(&a);
         let _ = Version::parse_loose(&a);

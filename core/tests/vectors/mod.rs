@@ -145,3 +145,93 @@ pub fn run_pairs(out: &mut Outcome, path: &Path, cmp: fn(&str, &str) -> Ordering
         });
     }
 }
+
+/// A fixed-seed xorshift generator for the property tests: every run sees the same
+/// cases, so a failure reproduces.
+pub struct Rng(u64);
+
+impl Rng {
+    /// The seed every property test starts from unless it needs a second stream.
+    pub fn new() -> Self {
+        Rng::seeded(0x9e37_79b9_7f4a_7c15)
+    }
+
+    pub fn seeded(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+
+    /// Up to seven pieces of `alphabet`, joined.
+    pub fn string_from(&mut self, alphabet: &[&str]) -> String {
+        let pieces = self.next() % 8;
+        (0..pieces).map(|_| self.pick(alphabet)).collect()
+    }
+}
+
+/// `cmp` on one triple: reflexive, antisymmetric, and transitive both ways (`a ≤ b ≤ c`
+/// implies `a ≤ c`, `a ≥ b ≥ c` implies `a ≥ c`, equal only when both steps are).
+pub fn assert_total_on_triple(cmp: impl Fn(&str, &str) -> Ordering, a: &str, b: &str, c: &str) {
+    for v in [a, b, c] {
+        assert_eq!(cmp(v, v), Ordering::Equal, "{v:?} is not equal to itself");
+    }
+    let (ab, bc, ac) = (cmp(a, b), cmp(b, c), cmp(a, c));
+    assert_eq!(ab, cmp(b, a).reverse(), "{a:?} vs {b:?}");
+    for direction in [Ordering::Less, Ordering::Greater] {
+        if ab != direction.reverse() && bc != direction.reverse() {
+            let want = if ab == Ordering::Equal && bc == Ordering::Equal {
+                Ordering::Equal
+            } else {
+                direction
+            };
+            assert_eq!(
+                ac, want,
+                "{a:?} {ab:?} {b:?} {bc:?} {c:?}, but {a:?} {ac:?} {c:?}"
+            );
+        }
+    }
+}
+
+/// After sorting by `cmp`, no pair is out of order (transitivity over many chains).
+pub fn assert_sorted(cmp: impl Fn(&str, &str) -> Ordering, sorted: &[String]) {
+    for (i, a) in sorted.iter().enumerate() {
+        for b in &sorted[i + 1..] {
+            assert_ne!(cmp(a, b), Ordering::Greater, "{a:?} sorted before {b:?}");
+        }
+    }
+}
+
+/// Transitivity on every triple of `pool`: `a ≤ b ≤ c` implies `a ≤ c`, strictly
+/// unless both steps are equal.
+pub fn assert_total_on_pool(cmp: impl Fn(&str, &str) -> Ordering, pool: &[String]) {
+    let m: Vec<Vec<Ordering>> = pool
+        .iter()
+        .map(|a| pool.iter().map(|b| cmp(a, b)).collect())
+        .collect();
+    let n = pool.len();
+    for i in 0..n {
+        for j in (0..n).filter(|&j| m[i][j] != Ordering::Greater) {
+            for k in (0..n).filter(|&k| m[j][k] != Ordering::Greater) {
+                let want = if m[i][j] == Ordering::Equal && m[j][k] == Ordering::Equal {
+                    Ordering::Equal
+                } else {
+                    Ordering::Less
+                };
+                assert_eq!(
+                    m[i][k], want,
+                    "{:?} vs {:?} vs {:?}",
+                    pool[i], pool[j], pool[k]
+                );
+            }
+        }
+    }
+}
