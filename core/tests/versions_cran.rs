@@ -10,7 +10,7 @@ mod vectors;
 
 use customs_core::version::cran::{self, Version, compare};
 use std::cmp::Ordering;
-use vectors::{Deliberate, Outcome, Rng, assert_total_on_pool, files, run_pairs};
+use vectors::{Deliberate, Rng, assert_total_on_pool, run_pair_folder};
 
 /// Vectors where our answer deliberately differs from the file: (file, line, reason).
 /// Each must still fail as listed, so the list cannot go stale. There are none.
@@ -18,15 +18,8 @@ const DELIBERATE: &[Deliberate] = &[];
 
 #[test]
 fn cran_vectors() {
-    let mut out = Outcome::new(DELIBERATE);
-    for path in files("cran") {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("txt") => run_pairs(&mut out, &path, compare),
-            _ => panic!("no runner for {}", path.display()),
-        }
-    }
     // 57 generated pairs and 21 hand-written ones.
-    out.finish("cran", 78);
+    run_pair_folder("cran", DELIBERATE, compare, 78);
 }
 
 fn assert_cmp(a: &str, b: &str, want: Ordering) {

@@ -9,7 +9,7 @@ mod vectors;
 
 use customs_core::version::hackage::{self, Version, compare};
 use std::cmp::Ordering;
-use vectors::{Deliberate, Outcome, Rng, assert_total_on_pool, files, run_pairs};
+use vectors::{Deliberate, Rng, assert_total_on_pool, run_pair_folder};
 
 /// Vectors where our answer deliberately differs from the file: (file, line, reason).
 /// Each must still fail as listed, so the list cannot go stale. There are none.
@@ -17,14 +17,7 @@ const DELIBERATE: &[Deliberate] = &[];
 
 #[test]
 fn hackage_vectors() {
-    let mut out = Outcome::new(DELIBERATE);
-    for path in files("hackage") {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("txt") => run_pairs(&mut out, &path, compare),
-            _ => panic!("no runner for {}", path.display()),
-        }
-    }
-    out.finish("hackage", 11);
+    run_pair_folder("hackage", DELIBERATE, compare, 11);
 }
 
 fn assert_cmp(a: &str, b: &str, want: Ordering) {

@@ -8,21 +8,14 @@ mod vectors;
 
 use customs_core::version::nuget::{self, Version};
 use std::cmp::Ordering;
-use vectors::{Deliberate, Outcome, Rng, assert_sorted, assert_total_on_triple, files, run_pairs};
+use vectors::{Deliberate, Rng, assert_sorted, assert_total_on_triple, run_pair_folder};
 
 /// Vectors where our answer deliberately differs from the file: none.
 const DELIBERATE: &[Deliberate] = &[];
 
 #[test]
 fn nuget_vectors() {
-    let mut out = Outcome::new(DELIBERATE);
-    for path in files("nuget") {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("txt") => run_pairs(&mut out, &path, nuget::compare),
-            _ => panic!("no runner for {}", path.display()),
-        }
-    }
-    out.finish("nuget", 35);
+    run_pair_folder("nuget", DELIBERATE, nuget::compare, 35);
 }
 
 /// What `NuGetVersion.TryParse` accepts and rejects.

@@ -9,7 +9,7 @@ mod vectors;
 
 use customs_core::version::composer;
 use std::cmp::Ordering;
-use vectors::{Deliberate, Outcome, Rng, assert_sorted, assert_total_on_triple, files, run_pairs};
+use vectors::{Deliberate, Rng, assert_sorted, assert_total_on_triple, run_pair_folder};
 
 /// Vectors where our answer deliberately differs from the file: (file, line, reason).
 /// Each must still fail as listed, so the list cannot go stale.
@@ -23,14 +23,7 @@ const DELIBERATE: &[Deliberate] = &[(
 
 #[test]
 fn packagist_vectors() {
-    let mut out = Outcome::new(DELIBERATE);
-    for path in files("packagist") {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("txt") => run_pairs(&mut out, &path, composer::compare),
-            _ => panic!("no runner for {}", path.display()),
-        }
-    }
-    out.finish("packagist", 10_700);
+    run_pair_folder("packagist", DELIBERATE, composer::compare, 10_700);
 }
 
 /// PHP `version_compare` answers the vectors do not cover (checked against php-src's

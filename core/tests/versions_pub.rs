@@ -8,7 +8,7 @@ mod vectors;
 
 use customs_core::version::dart_pub::{self, Version};
 use std::cmp::Ordering;
-use vectors::{Deliberate, Outcome, Rng, assert_sorted, assert_total_on_triple, files, run_pairs};
+use vectors::{Deliberate, Rng, assert_sorted, assert_total_on_triple, run_pair_folder};
 
 /// Vectors where our answer deliberately differs from the file: none. (The file's
 /// `v`-prefixed and one-number versions, which pub rejects, are read leniently as
@@ -17,14 +17,7 @@ const DELIBERATE: &[Deliberate] = &[];
 
 #[test]
 fn pub_vectors() {
-    let mut out = Outcome::new(DELIBERATE);
-    for path in files("pub") {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("txt") => run_pairs(&mut out, &path, dart_pub::compare),
-            _ => panic!("no runner for {}", path.display()),
-        }
-    }
-    out.finish("pub", 100);
+    run_pair_folder("pub", DELIBERATE, dart_pub::compare, 100);
 }
 
 /// What `Version.parse` accepts, and what only the lenient reading accepts.

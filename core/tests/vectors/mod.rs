@@ -146,6 +146,25 @@ pub fn run_pairs(out: &mut Outcome, path: &Path, cmp: fn(&str, &str) -> Ordering
     }
 }
 
+/// Runs a folder whose files are all `a op b` lists (`*.txt`) with `cmp`: any other
+/// file fails ("no runner"), so a new kind of vector cannot be skipped silently; fewer
+/// than `minimum` checks fail too.
+pub fn run_pair_folder(
+    folder: &str,
+    deliberate: &'static [Deliberate],
+    cmp: fn(&str, &str) -> Ordering,
+    minimum: usize,
+) {
+    let mut out = Outcome::new(deliberate);
+    for path in files(folder) {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("txt") => run_pairs(&mut out, &path, cmp),
+            _ => panic!("no runner for {}", path.display()),
+        }
+    }
+    out.finish(folder, minimum);
+}
+
 /// A fixed-seed xorshift generator for the property tests: every run sees the same
 /// cases, so a failure reproduces.
 pub struct Rng(u64);
