@@ -13,7 +13,7 @@ use customs::image::{self, Image, Platform};
 use customs::registry::{self, RegistryError, RegistryOptions};
 use sha2::{Digest as _, Sha256};
 use std::io::{BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::registry::{PASS, Registry, TokenServer, USER, corrupt, make_tls, read_request, run};
+use support::registry::{
+    PASS, Registry, TokenServer, USER, corrupt, forward, make_tls, read_request, run,
+};
 
 /// The tests change process-wide environment (credentials, PATH, DOCKER_CONFIG);
 /// they run one at a time.
@@ -334,22 +336,7 @@ impl FaultProxy {
                         let _ = out.write_all(msg);
                         return;
                     }
-                    let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
-                        return;
-                    };
-                    let mut head = format!("{line}\r\n");
-                    for h in headers
-                        .iter()
-                        .filter(|h| !h.to_ascii_lowercase().starts_with("connection:"))
-                    {
-                        head.push_str(h);
-                        head.push_str("\r\n");
-                    }
-                    head.push_str("Connection: close\r\n\r\n");
-                    if up.write_all(head.as_bytes()).is_err() || up.write_all(&body).is_err() {
-                        return;
-                    }
-                    let _ = std::io::copy(&mut up, &mut out);
+                    forward(&line, &headers, &body, upstream, &mut out);
                 });
             }
         });

@@ -18,7 +18,7 @@ use customs::vulndb::artifact::{self, ArtifactError, PullOptions};
 use customs::vulndb::{self, UpdateOptions, VulnDb};
 use sha2::{Digest as _, Sha256};
 use std::io::{BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 mod support;
 use support::osv::{Server, alma_export, alpine_export, zip_of};
 use support::registry::{
-    PASS, Registry, TokenServer, USER, corrupt, free_port, make_tls, read_request, run,
+    PASS, Registry, TokenServer, USER, corrupt, forward, free_port, make_tls, read_request, run,
 };
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -183,21 +183,7 @@ impl Proxy {
                         );
                         return;
                     };
-                    let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
-                        return;
-                    };
-                    let mut head = format!("{line}\r\n");
-                    for h in headers
-                        .iter()
-                        .filter(|h| !h.to_ascii_lowercase().starts_with("connection:"))
-                    {
-                        head.push_str(h);
-                        head.push_str("\r\n");
-                    }
-                    head.push_str("Connection: close\r\n\r\n");
-                    if up.write_all(head.as_bytes()).is_ok() && up.write_all(&body).is_ok() {
-                        let _ = std::io::copy(&mut up, &mut out);
-                    }
+                    forward(&line, &headers, &body, upstream, &mut out);
                 });
             }
         });

@@ -187,6 +187,26 @@ pub fn read_request(
     Some((line.trim_end().to_string(), headers, body))
 }
 
+/// Passes one request read by [`read_request`] on to the server at `upstream` on
+/// 127.0.0.1, as a one-shot connection, and copies its answer back to `client`.
+pub fn forward(line: &str, headers: &[String], body: &[u8], upstream: u16, client: &mut TcpStream) {
+    let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
+        return;
+    };
+    let mut head = format!("{line}\r\n");
+    for h in headers
+        .iter()
+        .filter(|h| !h.to_ascii_lowercase().starts_with("connection:"))
+    {
+        head.push_str(h);
+        head.push_str("\r\n");
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    if up.write_all(head.as_bytes()).is_ok() && up.write_all(body).is_ok() {
+        let _ = std::io::copy(&mut up, client);
+    }
+}
+
 pub fn make_tls(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let p = |n: &str| dir.join(n);
     run(Command::new("openssl")
