@@ -26,11 +26,7 @@ pub mod semver;
 
 /// Compares two versions of `ecosystem` the way its package manager does.
 pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Ordering {
-    match ecosystem {
-        Ecosystem::Deb => dpkg::compare(a, b),
-        Ecosystem::Apk => apk::compare(a, b),
-        Ecosystem::Rpm => rpm::compare(a, b),
-    }
+    Scheme::from(ecosystem).compare(a, b)
 }
 
 /// The order the language schemes give untrusted text: versions that `parse` accepts
